@@ -1,0 +1,52 @@
+# piecelab: `make run` opens the workbench, `make test` runs every test headless.
+# Needs only python3 (3.10+) with venv, and make; everything else goes into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.piecelab-installed
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: run test lint format bench bench-quick bench-gui package model clean env
+
+run: QT_QPA_PLATFORM =
+run: $(STAMP)
+	$(BIN)/piecelab gui
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml packaging/bootstrap.py
+	@$(PYTHON) packaging/bootstrap.py venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python packaging/bootstrap.py qt
+	@touch $(STAMP)
+
+# the default model shipped in resources/, trained by piecelab on the sample corpus
+model: $(STAMP)
+	$(BIN)/python resources/models/build_model.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick
+
+bench-gui: $(STAMP)
+	$(BIN)/python benchmarks/gui_bench.py
+
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	$(BIN)/python packaging/build.py
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache

@@ -1,0 +1,404 @@
+"""Byte n-gram counting and the n-gram Viterbi that proposes pieces (numba kernels).
+
+An n-gram of length L ≤ 7 is packed into one uint64: ``L << 56 | bytes``
+(big-endian), so 0 never occurs and marks an empty slot.  Counting uses open
+addressing with linear probing; a table belongs to one *partition* of the key
+space so that several threads count the same text into disjoint tables, with no
+merge and no duplicated keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+MAX_ORDER = 7
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT56 = np.uint64(56)
+LOAD_LIMIT = 0.7
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hash(key):
+    return key * _MULT
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _partition(h, nparts):
+    return (h >> np.uint64(20)) % np.uint64(nparts)
+
+
+@njit(cache=True, nogil=True)
+def count_ngrams(text, ends, start_chunk, order, keys, counts, used, part, nparts):
+    """Count the n-grams (1..order bytes, inside chunks) of ``text`` owned by ``part``.
+
+    Stops early when the table passes its load limit and returns the index of
+    the first chunk not counted (the caller grows the table and calls again);
+    returns ``len(ends)`` when done.  ``used`` is a one-element array with the
+    number of occupied slots.
+    """
+    cap = keys.shape[0]
+    bits = np.uint64(64 - int(np.log2(cap)))
+    limit = int(cap * LOAD_LIMIT)
+    c0 = ends[start_chunk - 1] if start_chunk > 0 else 0
+    for ci in range(start_chunk, ends.shape[0]):
+        c1 = ends[ci]
+        if used[0] + (c1 - c0) * order > limit:
+            return ci
+        for i in range(c0, c1):
+            packed = np.uint64(0)
+            top = min(order, c1 - i)
+            for j in range(top):
+                packed = (packed << np.uint64(8)) | np.uint64(text[i + j])
+                key = (np.uint64(j + 1) << _SHIFT56) | packed
+                h = _hash(key)
+                if nparts > 1 and _partition(h, nparts) != part:
+                    continue
+                slot = h >> bits
+                while True:
+                    k = keys[slot]
+                    if k == key:
+                        counts[slot] += 1
+                        break
+                    if k == 0:
+                        keys[slot] = key
+                        counts[slot] = 1
+                        used[0] += 1
+                        break
+                    slot = (slot + np.uint64(1)) & np.uint64(cap - 1)
+        c0 = c1
+    return ends.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def rehash(keys, counts, new_cap):
+    """A table with capacity ``new_cap`` (a power of two) holding the same entries."""
+    nk = np.zeros(new_cap, np.uint64)
+    nc = np.zeros(new_cap, counts.dtype)
+    bits = np.uint64(64 - int(np.log2(new_cap)))
+    for s in range(keys.shape[0]):
+        key = keys[s]
+        if key == 0:
+            continue
+        slot = _hash(key) >> bits
+        while nk[slot] != 0:
+            slot = (slot + np.uint64(1)) & np.uint64(new_cap - 1)
+        nk[slot] = key
+        nc[slot] = counts[s]
+    return nk, nc
+
+
+@njit(cache=True, nogil=True)
+def _lookup(keys, key, bits, mask):
+    slot = _hash(key) >> bits
+    while True:
+        k = keys[slot]
+        if k == key:
+            return np.int64(slot)
+        if k == 0:
+            return np.int64(-1)
+        slot = (slot + np.uint64(1)) & mask
+
+
+@njit(cache=True, nogil=True)
+def _collect_kept(part_keys, part_counts, min_count):
+    """A table of the n-grams with count ≥ min_count (and every single byte,
+    unseen ones with count 1); returns (keys, counts as float, unseen bytes)."""
+    kept = 0
+    seen = np.zeros(256, np.bool_)
+    for t in range(len(part_keys)):
+        keys = part_keys[t]
+        counts = part_counts[t]
+        for s in range(keys.shape[0]):
+            key = keys[s]
+            if key == 0:
+                continue
+            if (key >> _SHIFT56) == 1:
+                seen[key & np.uint64(255)] = True
+            if counts[s] >= min_count or (key >> _SHIFT56) <= 1:
+                kept += 1
+    missing = 256 - int(seen.sum())
+    kept += missing
+    cap = 1024
+    while cap * 0.5 < kept:
+        cap *= 2
+    bits = np.uint64(64 - int(np.log2(cap)))
+    mask = np.uint64(cap - 1)
+    out_keys = np.zeros(cap, np.uint64)
+    out_counts = np.zeros(cap, np.float64)
+    for t in range(len(part_keys)):
+        keys = part_keys[t]
+        counts = part_counts[t]
+        for s in range(keys.shape[0]):
+            key = keys[s]
+            if key != 0 and (counts[s] >= min_count or (key >> _SHIFT56) <= 1):
+                slot = _hash(key) >> bits
+                while out_keys[slot] != 0:
+                    slot = (slot + np.uint64(1)) & mask
+                out_keys[slot] = key
+                out_counts[slot] = counts[s]
+    for b in range(256):
+        if not seen[b]:
+            key = (np.uint64(1) << _SHIFT56) | np.uint64(b)
+            slot = _hash(key) >> bits
+            while out_keys[slot] != 0:
+                slot = (slot + np.uint64(1)) & mask
+            out_keys[slot] = key
+            out_counts[slot] = 1.0
+    return out_keys, out_counts, missing
+
+
+@njit(cache=True, nogil=True)
+def _conditional(keys, logc, log_total):
+    cap = keys.shape[0]
+    bits = np.uint64(64 - int(np.log2(cap)))
+    mask = np.uint64(cap - 1)
+    logp = np.full(cap, -np.inf)
+    for s in range(cap):
+        key = keys[s]
+        if key == 0:
+            continue
+        length = key >> _SHIFT56
+        if length == 1:
+            logp[s] = logc[s] - log_total
+        else:
+            body = key & ((np.uint64(1) << _SHIFT56) - np.uint64(1))
+            prefix = ((length - np.uint64(1)) << _SHIFT56) | (body >> np.uint64(8))
+            logp[s] = logc[s] - logc[_lookup(keys, prefix, bits, mask)]
+    return logp
+
+
+def build_logp_table(
+    part_keys: tuple, part_counts: tuple, min_count: int, total: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep n-grams with count ≥ min_count (all single bytes) and turn counts into
+    conditional log-probabilities log c(k) − log c(k minus its last byte).
+
+    The logs are numpy's, as in the reference trainer, so that near-ties in the
+    n-gram Viterbi resolve the same way.  Returns (keys, logp) of a new table.
+    """
+    keys, counts, missing = _collect_kept(part_keys, part_counts, min_count)
+    with np.errstate(divide="ignore"):
+        logc = np.log(counts)
+    return keys, _conditional(keys, logc, np.log(float(total + missing)))
+
+
+@njit(cache=True, nogil=True)
+def _piece_hash(text, a, b):
+    h = np.uint64(0xCBF29CE484222325)
+    for i in range(a, b):
+        h = (h ^ np.uint64(text[i])) * np.uint64(0x100000001B3)
+    return h ^ (np.uint64(b - a) * _MULT)
+
+
+@njit(cache=True, nogil=True)
+def add_piece(text, a, b, count, table):
+    """Add ``count`` to the piece ``text[a:b]`` in a piece table (see new_piece_table)."""
+    hashes, offs, lens, cnts, pool, state = table
+    cap = hashes.shape[0]
+    mask = np.uint64(cap - 1)
+    h = _piece_hash(text, a, b)
+    if h == 0:
+        h = np.uint64(1)
+    slot = h & mask
+    n = b - a
+    while True:
+        hs = hashes[slot]
+        if hs == 0:
+            break
+        if hs == h and lens[slot] == n:
+            o = offs[slot]
+            same = True
+            for k in range(n):
+                if pool[o + k] != text[a + k]:
+                    same = False
+                    break
+            if same:
+                cnts[slot] += count
+                return True
+        slot = (slot + np.uint64(1)) & mask
+    # new entry: needs room in the pool and the table (checked by the caller's reserve)
+    top = state[1]
+    if top + n > pool.shape[0] or state[0] + 1 > cap * LOAD_LIMIT:
+        return False
+    pool[top : top + n] = text[a:b]
+    hashes[slot] = h
+    offs[slot] = top
+    lens[slot] = n
+    cnts[slot] = count
+    state[0] += 1
+    state[1] = top + n
+    return True
+
+
+def new_piece_table(cap: int = 1 << 16, pool: int = 1 << 20):
+    """(hashes, offsets, lengths, counts, byte pool, state[used, pool_top])."""
+    return (
+        np.zeros(cap, np.uint64),
+        np.zeros(cap, np.int64),
+        np.zeros(cap, np.int32),
+        np.zeros(cap, np.int64),
+        np.zeros(pool, np.uint8),
+        np.zeros(2, np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _table_grow(table, new_cap, new_pool):
+    hashes, offs, lens, cnts, pool, state = table
+    nh = np.zeros(new_cap, np.uint64)
+    no = np.zeros(new_cap, np.int64)
+    nl = np.zeros(new_cap, np.int32)
+    nc = np.zeros(new_cap, np.int64)
+    npool = np.zeros(new_pool, np.uint8)
+    npool[: state[1]] = pool[: state[1]]
+    mask = np.uint64(new_cap - 1)
+    for s in range(hashes.shape[0]):
+        h = hashes[s]
+        if h == 0:
+            continue
+        slot = h & mask
+        while nh[slot] != 0:
+            slot = (slot + np.uint64(1)) & mask
+        nh[slot] = h
+        no[slot] = offs[s]
+        nl[slot] = lens[s]
+        nc[slot] = cnts[s]
+    return nh, no, nl, nc, npool, state.copy()
+
+
+def grow_piece_table(table, need_bytes: int = 0):
+    hashes, _, _, _, pool, state = table
+    cap = hashes.shape[0]
+    if state[0] + 1 > cap * LOAD_LIMIT * 0.9:
+        cap *= 2
+    size = pool.shape[0]
+    while state[1] + need_bytes > size * 0.9:
+        size *= 2
+    return _table_grow(table, cap, size)
+
+
+@njit(cache=True, nogil=True)
+def ngram_viterbi_count(text, ends, start_chunk, keys, logp, order, ensure_unicode, table, stats):
+    """Segment chunks with the byte n-gram model and count the pieces.
+
+    States are "position within the current piece" 0..order-1, the last one
+    absorbing longer pieces; a piece starts where the state is 0.  With
+    ``ensure_unicode`` no piece starts at a UTF-8 continuation byte.  Ties go to
+    the lowest state, as numpy's argmax does in the reference.  Returns the index
+    of the first chunk not processed (the piece table was full) or ``len(ends)``;
+    ``stats`` accumulates [bytes, pieces].
+    """
+    cap = keys.shape[0]
+    bits = np.uint64(64 - int(np.log2(cap)))
+    mask = np.uint64(cap - 1)
+    c0 = ends[start_chunk - 1] if start_chunk > 0 else 0
+    max_len = 0
+    for ci in range(start_chunk, ends.shape[0]):
+        max_len = max(max_len, ends[ci] - (ends[ci - 1] if ci > 0 else 0))
+    routes = np.zeros((max_len + 1, order), np.int8)
+    score = np.empty(order, np.float64)
+    prev = np.empty(order, np.float64)
+    node = np.empty(order, np.float64)
+    state_path = np.empty(max_len + 1, np.int8)
+    hashes = table[0]
+    pool = table[4]
+    tstate = table[5]
+    for ci in range(start_chunk, ends.shape[0]):
+        c1 = ends[ci]
+        n = c1 - c0
+        if n == 0:
+            continue
+        # reserve room so that no piece of this chunk can fail to insert
+        if tstate[0] + n > hashes.shape[0] * LOAD_LIMIT or tstate[1] + n > pool.shape[0]:
+            return ci
+        for i in range(n):
+            # node scores: log p(byte i | j previous bytes), -inf when pruned
+            packed = np.uint64(0)
+            for j in range(order):
+                if j > i:
+                    node[j] = -np.inf
+                    continue
+                packed = packed | (np.uint64(text[c0 + i - j]) << np.uint64(8 * j))
+                key = (np.uint64(j + 1) << _SHIFT56) | packed
+                slot = _lookup(keys, key, bits, mask)
+                node[j] = logp[slot] if slot >= 0 else -np.inf
+            if ensure_unicode and (text[c0 + i] & 0xC0) == 0x80:
+                node[0] = -np.inf
+            if i == 0:
+                for j in range(order):
+                    score[j] = node[j]
+                continue
+            for j in range(order):
+                prev[j] = score[j]
+            # state 0: from any state; the first maximum of (prev + node) wins, compared
+            # after the addition as numpy's argmax does, and a column that is all
+            # -inf routes to state 0
+            nd = node[0]
+            best = prev[0] + nd
+            arg = 0
+            for k in range(1, order):
+                cand = prev[k] + nd
+                if cand > best:
+                    best = cand
+                    arg = k
+            score[0] = best
+            routes[i, 0] = arg if best > -np.inf else 0
+            for j in range(1, order):
+                nd = node[j]
+                best = prev[j - 1] + nd
+                arg = j - 1
+                if j == order - 1:
+                    cand = prev[j] + nd
+                    if cand > best:
+                        best = cand
+                        arg = j
+                score[j] = best
+                routes[i, j] = arg if best > -np.inf else 0
+        # backtrack the states, then cut where the state is 0
+        best = score[0]
+        st = 0
+        for k in range(1, order):
+            if score[k] > best:
+                best = score[k]
+                st = k
+        for i in range(n - 1, -1, -1):
+            state_path[i] = st
+            if i > 0:
+                st = routes[i, st]
+        a = 0
+        for i in range(1, n + 1):
+            if i == n or state_path[i] == 0:
+                add_piece(text, c0 + a, c0 + i, 1, table)
+                stats[1] += 1
+                a = i
+        stats[0] += n
+        c0 = c1
+    return ends.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def table_entries(table):
+    """(offsets, lengths, counts) of the occupied slots, and the pool."""
+    hashes, offs, lens, cnts, _, state = table
+    m = state[0]
+    o = np.empty(m, np.int64)
+    ln = np.empty(m, np.int64)
+    c = np.empty(m, np.int64)
+    k = 0
+    for s in range(hashes.shape[0]):
+        if hashes[s] != 0:
+            o[k] = offs[s]
+            ln[k] = lens[s]
+            c[k] = cnts[s]
+            k += 1
+    return o, ln, c
+
+
+@njit(cache=True, nogil=True)
+def merge_into(table, pool, offs, lens, cnts):
+    """Add entries (pieces given by pool/offs/lens) to ``table``; returns how many fit."""
+    for k in range(offs.shape[0]):
+        if not add_piece(pool, offs[k], offs[k] + lens[k], cnts[k], table):
+            return k
+    return offs.shape[0]

@@ -1,0 +1,429 @@
+"""The tokenizer: BytePiece 0.6.3's API over compiled kernels, plus what the GUI needs.
+
+The Python layer is kept thin on purpose: one kernel call per text, and the
+returned tokens are the model's own ``bytes`` objects looked up by id, so no
+slice is copied.  Everything richer (spans, scores, probabilities, top-k) is
+built on the same kernels.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .model import N_SPECIAL, SPECIALS, Model, load_model
+from .normalize import to_utf8
+from .trie import build_trie
+
+_NO_FORCED = np.zeros(0, dtype=np.int64)
+_MASK64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token of a segmentation, with byte and character spans.
+
+    Character spans cover every character the token touches: a token that holds
+    only part of a multi-byte character has ``complete == False`` and shares that
+    character with its neighbour.
+    """
+
+    id: int
+    piece: bytes
+    start: int
+    end: int
+    char_start: int
+    char_end: int
+    logp: float
+    complete: bool
+
+    @property
+    def text(self) -> str:
+        return self.piece.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A segmentation of (NFC-normalized) ``text`` with its scores."""
+
+    text: str
+    data: bytes
+    ids: np.ndarray
+    ends: np.ndarray
+    logps: np.ndarray
+    alpha: float
+    char_of_byte: np.ndarray
+
+    @property
+    def score(self) -> float:
+        """Σ log p(piece): the path's log-probability under the Unigram model."""
+        return float(self.logps.sum())
+
+    @property
+    def starts(self) -> np.ndarray:
+        out = np.empty_like(self.ends)
+        if len(self.ends):
+            out[0] = 0
+            out[1:] = self.ends[:-1]
+        return out
+
+    @property
+    def pieces(self) -> list[bytes]:
+        return [self.data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist())]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def tokens(self) -> list[Token]:
+        starts, ends = self.starts.tolist(), self.ends.tolist()
+        cob = self.char_of_byte
+        n = len(self.data)
+        lead = _is_lead(self.data)
+        out = []
+        for k, (s, e, i, lp) in enumerate(
+            zip(starts, ends, self.ids.tolist(), self.logps.tolist())
+        ):
+            complete = bool(lead[s] and (e == n or lead[e]))
+            out.append(
+                Token(
+                    id=int(i),
+                    piece=self.data[s:e],
+                    start=s,
+                    end=e,
+                    char_start=int(cob[s]),
+                    char_end=int(cob[e - 1]) + 1,
+                    logp=float(lp),
+                    complete=complete,
+                )
+            )
+            del k
+        return out
+
+    @property
+    def bytes_per_token(self) -> float:
+        return len(self.data) / len(self.ids) if len(self.ids) else 0.0
+
+    @property
+    def chars_per_token(self) -> float:
+        return len(self.text) / len(self.ids) if len(self.ids) else 0.0
+
+
+def _is_lead(data: bytes) -> np.ndarray:
+    arr = np.frombuffer(data, np.uint8)
+    out = np.ones(len(arr) + 1, dtype=bool)
+    out[:-1] = (arr & 0xC0) != 0x80
+    return out
+
+
+def _char_of_byte(data: bytes) -> np.ndarray:
+    """Index of the character that holds each byte."""
+    arr = np.frombuffer(data, np.uint8)
+    return np.cumsum((arr & 0xC0) != 0x80) - 1
+
+
+def _seed64(seed: int) -> int:
+    return int(seed) & _MASK64
+
+
+class Tokenizer:
+    """A byte-level Unigram tokenizer, drop-in compatible with ``bytepiece.Tokenizer``.
+
+    ``pieces`` is a path to a BytePiece ``.model`` (or a ``.zip`` of one), the
+    decoded JSON object, a mapping of piece bytes to counts, or a :class:`Model`.
+    """
+
+    def __init__(
+        self,
+        pieces: str | os.PathLike[str] | Mapping | Model,
+        seed: int | None = None,
+    ) -> None:
+        self.model = load_model(pieces)
+        model = self.model
+        ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
+        self._trie = build_trie(model.pieces, ids)
+        self._scores = model.log_probs()
+        self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
+        # an object array makes id → bytes a C-level take instead of a Python loop
+        self._piece_objs = np.empty(len(self._id2piece), dtype=object)
+        self._piece_objs[:] = self._id2piece
+        self._piece2id: dict[bytes | str, int] = {s: i for i, s in enumerate(SPECIALS)}
+        self._piece2id.update(model.index)
+        self.vocab_size = model.vocab_size
+        self.set_seed(seed)
+        t = self._trie
+        self._kargs = (t.base, t.check, t.value, max(t.max_depth, 1), self._scores)
+
+    # ------------------------------------------------------------- randomness
+    def set_seed(self, seed: int | None) -> None:
+        """Seed the sampler; ``None`` draws fresh entropy."""
+        self._rng = np.random.default_rng(seed)
+
+    def _call_seed(self, seed: int | None) -> int:
+        if seed is not None:
+            return _seed64(seed)
+        return int(self._rng.integers(0, 2**63 - 1))
+
+    # ------------------------------------------------------------- core calls
+    def _segment(self, data: bytes, alpha: float, seed: int | None):
+        arr = np.frombuffer(data, dtype=np.uint8)
+        return kernels.segment(
+            arr,
+            _NO_FORCED,
+            *self._kargs,
+            float(alpha),
+            self._call_seed(seed) if alpha >= 0 else 0,
+            0,
+        )
+
+    def _check_uncovered(self, ids: np.ndarray, data: bytes, ends: np.ndarray) -> None:
+        if len(ids) and ids.min() < 0:
+            k = int(np.argmin(ids))
+            pos = int(ends[k]) - 1
+            raise ValueError(
+                f"byte 0x{data[pos]:02X} at offset {pos} has no piece in this vocabulary "
+                "(a model needs all 256 single bytes)"
+            )
+
+    # --------------------------------------------------------- BytePiece API
+    def tokenize(
+        self, text: str, alpha: float = -1, iter: bool = False, *, seed: int | None = None
+    ) -> list[bytes] | Iterator[bytes]:
+        """Cut ``text`` into pieces (bytes).
+
+        ``alpha < 0`` gives the most likely segmentation (Viterbi); ``alpha >= 0``
+        draws one with P(seg) ∝ Π p(piece)^α (α = 0 is uniform over segmentations).
+        """
+        data = to_utf8(text)
+        ends, ids, _ = self._segment(data, alpha, seed)
+        self._check_uncovered(ids, data, ends)
+        tokens = self._piece_objs[ids].tolist()
+        return tokens.__iter__() if iter else tokens  # type: ignore[return-value]
+
+    def encode(
+        self,
+        text: str,
+        add_bos: bool = False,
+        add_eos: bool = False,
+        alpha: float = -1,
+        iter: bool = False,
+        *,
+        seed: int | None = None,
+    ) -> list[int] | Iterator[int]:
+        """Token ids of ``text`` (``<bos>`` = 1 and ``<eos>`` = 2 on request)."""
+        data = to_utf8(text)
+        ends, ids, _ = self._segment(data, alpha, seed)
+        self._check_uncovered(ids, data, ends)
+        out = ids.tolist()
+        if add_bos:
+            out.insert(0, 1)
+        if add_eos:
+            out.append(2)
+        return out.__iter__() if iter else out  # type: ignore[return-value]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of ``ids``; special ids are skipped, partial characters dropped."""
+        id2piece = self._id2piece
+        try:
+            parts = [id2piece[i] for i in ids if i >= N_SPECIAL]
+        except IndexError:
+            bad = [i for i in ids if not 0 <= i < self.vocab_size]
+            raise ValueError(f"ids out of range 0..{self.vocab_size - 1}: {bad[:5]}") from None
+        return b"".join(parts).decode("utf-8", errors="ignore")  # type: ignore[arg-type]
+
+    def piece_to_id(self, piece: bytes | str) -> int:
+        return self._piece2id[piece]
+
+    def id_to_piece(self, i: int) -> bytes | str:
+        if not 0 <= i < self.vocab_size:
+            raise KeyError(i)
+        return self._id2piece[i]
+
+    def pieces_to_ids(self, pieces: Iterable[bytes | str]) -> list[int]:
+        return [self._piece2id[p] for p in pieces]
+
+    def ids_to_pieces(self, ids: Iterable[int]) -> list[bytes | str]:
+        return [self.id_to_piece(i) for i in ids]
+
+    # --------------------------------------------------------- richer API
+    def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
+        """A segmentation with spans and per-token log-probabilities."""
+        data = to_utf8(text)
+        ends, ids, _ = self._segment(data, alpha, seed)
+        self._check_uncovered(ids, data, ends)
+        return self._wrap(data, ids, ends, alpha)
+
+    def _wrap(self, data: bytes, ids: np.ndarray, ends: np.ndarray, alpha: float) -> Segmentation:
+        return Segmentation(
+            text=data.decode("utf-8"),
+            data=data,
+            ids=np.asarray(ids, dtype=np.int64),
+            ends=np.asarray(ends, dtype=np.int64),
+            logps=self._scores[ids],
+            alpha=float(alpha),
+            char_of_byte=_char_of_byte(data),
+        )
+
+    def from_pieces(self, text: str, pieces: Sequence[bytes]) -> Segmentation:
+        """The segmentation of ``text`` into the given ``pieces`` (checked)."""
+        data = to_utf8(text)
+        if b"".join(pieces) != data:
+            raise ValueError("the pieces do not spell the (NFC-normalized) text")
+        ids = np.array([self._piece2id[p] for p in pieces], dtype=np.int64)
+        ends = np.cumsum([len(p) for p in pieces], dtype=np.int64)
+        return self._wrap(data, ids, ends, -1)
+
+    def log_partition(self, text: str | bytes, alpha: float = 1.0) -> float:
+        """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
+        data = text if isinstance(text, bytes) else to_utf8(text)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        z, _ = kernels.log_partition(arr, _NO_FORCED, *self._kargs, float(alpha))
+        return float(z)
+
+    def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
+        """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
+        if alpha < 0:
+            raise ValueError("alpha must be ≥ 0 for a sampling probability")
+        return alpha * seg.score - self.log_partition(seg.data, alpha)
+
+    def count_segmentations(self, text: str) -> int:
+        """The exact number of ways the vocabulary can cut ``text`` (chunks multiply)."""
+        data = to_utf8(text)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        starts, ends, _ = kernels.all_matches(arr, _NO_FORCED, *self._kargs[:4])
+        chunk_ends = kernels.chunk_ends(arr, _NO_FORCED).tolist()
+        by_end: dict[int, list[int]] = {}
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            by_end.setdefault(e, []).append(s)
+        total = 1
+        c0 = 0
+        for c1 in chunk_ends:
+            ways = {c0: 1}
+            for e in range(c0 + 1, c1 + 1):
+                ways[e] = sum(ways[s] for s in by_end.get(e, ()))
+            total *= ways[c1]
+            c0 = c1
+        return total
+
+    def log_count_segmentations(self, text: str) -> float:
+        """Natural log of :meth:`count_segmentations`, for texts where the count is huge."""
+        data = to_utf8(text)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        return float(kernels.log_partition(arr, _NO_FORCED, *self._kargs, 1.0)[1])
+
+    def matches(self, text: str) -> list[tuple[int, int, int]]:
+        """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
+        data = to_utf8(text)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        s, e, i = kernels.all_matches(arr, _NO_FORCED, *self._kargs[:4])
+        return list(zip(s.tolist(), e.tolist(), i.tolist()))
+
+    def top_k(self, text: str, k: int = 10, alpha: float = 1.0) -> list[tuple[Segmentation, float]]:
+        """The ``k`` most likely segmentations with their exact probability under α."""
+        if k < 1:
+            raise ValueError("k must be ≥ 1")
+        data = to_utf8(text)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        best, back = kernels.k_best(arr, _NO_FORCED, *self._kargs, int(k))
+        log_z = self.log_partition(data, alpha) if alpha >= 0 else math.nan
+        n = len(data)
+        out = []
+        for r in range(k):
+            if not np.isfinite(best[r]):
+                break
+            ids, ends = [], []
+            e, rank = n, r
+            while e > 0:
+                s, rank_s, pid = back[e, rank]
+                ids.append(int(pid))
+                ends.append(e)
+                e, rank = int(s), int(rank_s)
+            seg = self._wrap(data, np.array(ids[::-1]), np.array(ends[::-1]), alpha)
+            prob = math.exp(alpha * seg.score - log_z) if alpha >= 0 else math.nan
+            out.append((seg, prob))
+        if n == 0:
+            out = [(self._wrap(data, np.zeros(0, np.int64), np.zeros(0, np.int64), alpha), 1.0)]
+        return out
+
+    # --------------------------------------------------------- batches
+    def _segment_many(
+        self, texts: Sequence[str], alpha: float, workers: int | None, seed: int | None
+    ) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+        """Segment many texts in one buffer; documents are forced chunk boundaries."""
+        datas = [to_utf8(t) for t in texts]
+        offsets = np.zeros(len(datas) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in datas], out=offsets[1:])
+        buf = b"".join(datas)
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        n = len(buf)
+        workers = max(1, min(workers or os.cpu_count() or 1, max(1, n // 65536)))
+        # split at document boundaries into `workers` parts of similar size
+        cuts = np.searchsorted(offsets, np.linspace(0, n, workers + 1)[1:-1])
+        bounds = np.unique(np.concatenate([[0], offsets[cuts], [n]]))
+        base_seed = self._call_seed(seed) if alpha >= 0 else 0
+
+        def run(part: int):
+            a, b = int(bounds[part]), int(bounds[part + 1])
+            inner = offsets[(offsets > a) & (offsets < b)]
+            doc0 = int(np.searchsorted(offsets, a, side="right")) - 1
+            ends, ids, _ = kernels.segment(
+                arr[a:b], inner - a, *self._kargs, float(alpha), base_seed, doc0
+            )
+            return ends + a, ids
+
+        if len(bounds) <= 2:
+            results = [run(0)] if n else []
+        else:
+            with ThreadPoolExecutor(len(bounds) - 1) as pool:
+                results = list(pool.map(run, range(len(bounds) - 1)))
+        if results:
+            ends = np.concatenate([r[0] for r in results])
+            ids = np.concatenate([r[1] for r in results])
+        else:
+            ends = np.zeros(0, np.int64)
+            ids = np.zeros(0, np.int32)
+        self._check_uncovered(ids, buf, ends)
+        return buf, offsets, ends, ids
+
+    def tokenize_batch(
+        self,
+        texts: Sequence[str],
+        alpha: float = -1,
+        workers: int | None = None,
+        seed: int | None = None,
+    ) -> list[list[bytes]]:
+        """Tokenize many texts on all cores (kernels release the GIL)."""
+        _, offsets, ends, ids = self._segment_many(texts, alpha, workers, seed)
+        split = np.searchsorted(ends, offsets[1:-1], side="right")
+        pieces = self._piece_objs[ids].tolist()
+        bounds = [0, *split.tolist(), len(pieces)]
+        return [pieces[bounds[i] : bounds[i + 1]] for i in range(len(texts))]  # type: ignore[misc]
+
+    def encode_batch(
+        self,
+        texts: Sequence[str],
+        alpha: float = -1,
+        workers: int | None = None,
+        seed: int | None = None,
+    ) -> list[list[int]]:
+        """Token ids of many texts on all cores."""
+        _, offsets, ends, ids = self._segment_many(texts, alpha, workers, seed)
+        split = np.searchsorted(ends, offsets[1:-1], side="right")
+        return [a.tolist() for a in np.split(ids, split)] if len(texts) else []
+
+    def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
+        """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
+        forced = np.asarray(chunk_ends, dtype=np.int64)[:-1]
+        _, ids, _ = kernels.segment(data, forced, *self._kargs, -1.0, 0, 0)
+        return ids
+
+    def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
+        """Total Viterbi tokens over ``texts`` (evaluation without building lists)."""
+        _, _, _, ids = self._segment_many(texts, -1, workers, None)
+        return len(ids)

@@ -1,0 +1,385 @@
+"""The BytePiece trainer: n-gram model → n-gram Viterbi → piece counts → pruning.
+
+:meth:`Trainer.run` is the whole job as a generator of events (progress, live
+metrics, logs); :meth:`Trainer.train` drains it for BytePiece-compatible code.
+The corpus is streamed twice and never held; counting uses numpy hash tables
+filled by numba kernels on worker threads (they release the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import ngrams as ng
+from .events import Cancelled, Event, Log, Metric, Rate
+from .model import N_SPECIAL, Model
+from .normalize import nfc
+from .prune import rank_for_size, settle, split_counts
+
+BATCH_BYTES = 2 << 20
+_CHUNK_RE = re.compile(".{,10000}\n{1,100}|.{1,10000}")
+_CHUNK_DIGITS_RE = re.compile("\\d|[^\n\\d]{,10000}\n{1,100}|[^\n\\d]{1,10000}")
+
+
+@dataclass
+class TrainResult:
+    """One model per requested size, with held-out figures when there was held-out text."""
+
+    models: dict[int, Model]
+    heldout_bytes_per_token: dict[int, float]
+    corpus_bytes: int
+    elapsed: float
+
+
+class _Docs:
+    """Adapts a corpus or any re-iterable of str; tracks progress for events."""
+
+    def __init__(self, texts: object, heldout: float) -> None:
+        if isinstance(texts, Iterator):
+            raise TypeError(
+                "texts must be re-iterable (a list, or a piecelab Corpus): the trainer "
+                "reads them twice, and an iterator would be empty the second time"
+            )
+        self.texts = texts
+        self.heldout = heldout
+        self.is_corpus = hasattr(texts, "documents") and hasattr(texts, "size_hint")
+        self.heldout_docs: list[str] = []
+
+    def total(self) -> tuple[float, str]:
+        if self.is_corpus:
+            return float(self.texts.size_hint), "bytes"  # type: ignore[attr-defined]
+        if isinstance(self.texts, Sized):
+            return float(len(self.texts)), "documents"
+        return 0.0, "documents"
+
+    def done(self, count: int) -> float:
+        return float(self.texts.position) if self.is_corpus else float(count)  # type: ignore[attr-defined]
+
+    def __call__(self, collect_heldout: bool) -> Iterator[str]:
+        if self.heldout > 0:
+            from .corpus import is_heldout
+        source = self.texts.documents("all") if self.is_corpus else iter(self.texts)  # type: ignore[attr-defined]
+        for doc in source:
+            if self.heldout > 0 and is_heldout(doc, self.heldout):
+                if collect_heldout:
+                    self.heldout_docs.append(doc)
+                continue
+            yield doc
+
+
+class Trainer:
+    """BytePiece's Unigram trainer, compatible with ``bytepiece.Trainer`` 0.6.3.
+
+    ``max_vocab_size`` may be a list: one run yields a model per size (largest
+    first, each pruned from the previous).  ``reestimate`` adds a pass that
+    re-segments the corpus with each final vocabulary and recounts its pieces.
+    """
+
+    def __init__(
+        self,
+        order: int = 6,
+        max_vocab_size: int | Sequence[int] = 10000,
+        max_piece_length: int = 36,
+        min_count: int = 2,
+        isolate_digits: bool = False,
+        ensure_unicode: bool = True,
+    ) -> None:
+        if not 1 <= order <= ng.MAX_ORDER:
+            raise ValueError(f"order must be between 1 and {ng.MAX_ORDER}, got {order}")
+        sizes = (
+            list(max_vocab_size) if isinstance(max_vocab_size, (list, tuple)) else [max_vocab_size]
+        )
+        if not sizes or any(int(s) < N_SPECIAL + 256 for s in sizes):
+            raise ValueError("every vocabulary size must be at least 259 (256 bytes + 3 ids)")
+        self.order = order
+        self.max_vocab_size = sorted((int(s) for s in sizes), reverse=True)
+        self.max_piece_length = max_piece_length
+        self.min_count = min_count
+        self.isolate_digits = isolate_digits
+        self.ensure_unicode = ensure_unicode
+        self.models: dict[int, Model] = {}
+        self.result: TrainResult | None = None
+
+    # ------------------------------------------------------------ BytePiece API
+    @property
+    def pieces(self) -> list[dict[bytes, int]]:
+        """Like BytePiece: one {piece: count} per size, largest size first."""
+        return [
+            dict(zip(self.models[s].pieces, self.models[s].counts.tolist()))
+            for s in self.max_vocab_size
+            if s in self.models
+        ]
+
+    def train(
+        self, texts: Iterable[str], workers: int = 1, batch_size: int = 1000, **kwargs
+    ) -> TrainResult:
+        """Train on ``texts`` (re-iterable); ``batch_size`` is accepted for compatibility."""
+        del batch_size
+        for _ in self.run(texts, workers=workers, **kwargs):
+            pass
+        assert self.result is not None
+        return self.result
+
+    def save(self, path: str | os.PathLike[str]) -> list[Path]:
+        """One size: ``path``; several: ``path.SIZE`` for each (BytePiece's naming)."""
+        if not self.models:
+            raise RuntimeError("nothing to save: train first")
+        if len(self.max_vocab_size) == 1:
+            return [self.models[self.max_vocab_size[0]].save(path)]
+        return [self.models[s].save(f"{os.fspath(path)}.{s}") for s in self.max_vocab_size]
+
+    # ------------------------------------------------------------ the job
+    def run(
+        self,
+        texts: Iterable[str],
+        workers: int = 1,
+        heldout: float = 0.0,
+        cancel: threading.Event | None = None,
+        reestimate: bool = False,
+    ) -> Iterator[Event]:
+        """Train, yielding events; closing the generator or setting ``cancel`` stops it."""
+        clock = time.monotonic
+        t0 = clock()
+        workers = max(1, int(workers))
+        cancel = cancel or threading.Event()
+        docs = _Docs(texts, heldout)
+        pool = ThreadPoolExecutor(workers)
+        try:
+            yield Log(
+                f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
+                f"{self.min_count}, {workers} worker(s)"
+            )
+            tables, corpus_bytes = yield from self._count_ngrams(docs, pool, workers, cancel, clock)
+            keys, logp = ng.build_logp_table(
+                tuple(t[0] for t in tables),
+                tuple(t[1] for t in tables),
+                self.min_count,
+                corpus_bytes,
+            )
+            del tables
+            yield Log(f"n-gram model: {int((keys != 0).sum()):,} n-grams kept")
+            vocab, counts = yield from self._count_pieces(
+                docs, keys, logp, pool, workers, cancel, clock
+            )
+            del keys, logp
+            models = yield from self._prune(vocab, counts, corpus_bytes, workers, cancel, clock)
+            if reestimate:
+                models = yield from self._reestimate(docs, models, workers, cancel, clock)
+            held = {}
+            if docs.heldout_docs:
+                rate = Rate("evaluate", len(models), "models", clock)
+                from .tokenizer import Tokenizer
+
+                nbytes = sum(len(d.encode("utf-8")) for d in docs.heldout_docs)
+                for i, (size, model) in enumerate(sorted(models.items())):
+                    self._check(cancel)
+                    n = Tokenizer(model).count_tokens(docs.heldout_docs, workers=workers)
+                    held[size] = nbytes / max(n, 1)
+                    yield Metric("heldout", model.vocab_size, held[size], {"size": size})
+                    yield rate.progress(i + 1)
+                yield rate.finished()
+            self.models = models
+            self.result = TrainResult(models, held, corpus_bytes, clock() - t0)
+            yield Log(f"done in {clock() - t0:.1f} s")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _check(cancel: threading.Event) -> None:
+        if cancel.is_set():
+            raise Cancelled("training cancelled")
+
+    # ------------------------------------------------------------ batches
+    def _batches(
+        self, docs: _Docs, collect_heldout: bool
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+        """Normalized chunks packed into (bytes, chunk ends, documents read so far)."""
+        regex = _CHUNK_DIGITS_RE if self.isolate_digits else _CHUNK_RE
+        parts: list[bytes] = []
+        size = 0
+        n_docs = 0
+        for doc in docs(collect_heldout):
+            n_docs += 1
+            for chunk in regex.findall(nfc(doc)):
+                b = chunk.encode("utf-8", errors="surrogatepass")
+                parts.append(b)
+                size += len(b)
+            if size >= BATCH_BYTES:
+                yield _pack(parts), n_docs
+                parts, size = [], 0
+        if parts:
+            yield _pack(parts), n_docs
+
+    def _count_ngrams(self, docs, pool, workers, cancel, clock):
+        total, unit = docs.total()
+        rate = Rate("count n-grams", total, unit, clock)
+        tables = []
+        for _ in range(workers):
+            keys = np.zeros(1 << 20, np.uint64)
+            tables.append([keys, np.zeros(1 << 20, np.int64), np.zeros(1, np.int64)])
+        corpus_bytes = 0
+
+        def work(part: int, text, ends) -> None:
+            t = tables[part]
+            start = 0
+            while True:
+                start = ng.count_ngrams(
+                    text, ends, start, self.order, t[0], t[1], t[2], part, workers
+                )
+                if start >= len(ends):
+                    return
+                t[0], t[1] = ng.rehash(t[0], t[1], 2 * len(t[0]))
+
+        for (text, ends), n_docs in self._batches(docs, collect_heldout=True):
+            self._check(cancel)
+            corpus_bytes += len(text)
+            list(pool.map(work, range(workers), [text] * workers, [ends] * workers))
+            yield rate.progress(docs.done(n_docs))
+        if corpus_bytes == 0:
+            raise ValueError("the corpus is empty: no text to train on")
+        distinct = sum(int(t[2][0]) for t in tables)
+        yield rate.finished(f"{corpus_bytes:,} bytes, {distinct:,} distinct n-grams")
+        return [(t[0], t[1]) for t in tables], corpus_bytes
+
+    def _count_pieces(self, docs, keys, logp, pool, workers, cancel, clock):
+        total, unit = docs.total()
+        rate = Rate("segment corpus", total, unit, clock)
+        tables = [list(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
+        stats = [np.zeros(2, np.int64) for _ in range(workers)]
+
+        def work(w: int, text, ends) -> None:
+            start = 0
+            while True:
+                tbl = tuple(tables[w])
+                start = ng.ngram_viterbi_count(
+                    text, ends, start, keys, logp, self.order, self.ensure_unicode, tbl, stats[w]
+                )
+                if start >= len(ends):
+                    return
+                longest = int(np.diff(ends, prepend=0).max())
+                tables[w] = list(ng.grow_piece_table(tbl, longest))
+
+        for (text, ends), n_docs in self._batches(docs, collect_heldout=False):
+            self._check(cancel)
+            cuts = np.searchsorted(ends, np.linspace(0, len(text), workers + 1)[1:-1])
+            bounds = [0, *cuts.tolist(), len(ends)]
+
+            def part(w: int, text=text, ends=ends, bounds=bounds) -> None:
+                lo, hi = bounds[w], bounds[w + 1]
+                if hi > lo:
+                    base = ends[lo - 1] if lo > 0 else 0
+                    work(w, text[base : ends[hi - 1]], ends[lo:hi] - base)
+
+            list(pool.map(part, range(workers)))
+            done_bytes = sum(int(s[0]) for s in stats)
+            n_pieces = sum(int(s[1]) for s in stats)
+            yield rate.progress(docs.done(n_docs))
+            yield Metric("ngram_bytes_per_piece", done_bytes, done_bytes / max(n_pieces, 1))
+        vocab, counts = _merge_tables(tables)
+        yield rate.finished(f"{len(vocab):,} distinct pieces")
+        return vocab, counts
+
+    # ------------------------------------------------------------ pruning
+    def _prune(self, vocab, counts, corpus_bytes, workers, cancel, clock):
+        rate = Rate("prune pieces", len(self.max_vocab_size) + 1, "steps", clock)
+        index = {p: i for i, p in enumerate(vocab)}
+        extra = [bytes([b]) for b in range(256) if bytes([b]) not in index]
+        if extra:
+            vocab = vocab + extra
+            counts = np.concatenate([counts, np.ones(len(extra), np.int64)])
+        lens = np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))
+        keep = (lens == 1) | ((lens <= self.max_piece_length) & (counts >= self.min_count))
+        ki, di = np.flatnonzero(keep), np.flatnonzero(~keep)
+        kv = [vocab[i] for i in ki.tolist()]
+        kc = counts[ki]
+        self._check(cancel)
+        kc = kc + split_counts(kv, kc, [vocab[i] for i in di.tolist()], counts[di], workers)
+        yield Log(f"kept {len(kv):,} pieces by count and length, re-split {len(di):,}")
+        kv, kc, rounds = settle(kv, kc, workers, lambda: self._check(cancel))
+        yield Metric("prune", len(kv) + N_SPECIAL, corpus_bytes / kc.sum(), {"round": rounds})
+        yield rate.progress(1)
+        models: dict[int, Model] = {}
+        for step, size in enumerate(self.max_vocab_size, start=2):
+            self._check(cancel)
+            if len(kv) > size - N_SPECIAL:
+                order = rank_for_size(kv, kc)
+                top, rest = order[: size - N_SPECIAL], order[size - N_SPECIAL :]
+                tv = [kv[i] for i in top.tolist()]
+                tc = kc[top]
+                tc = tc + split_counts(tv, tc, [kv[i] for i in rest.tolist()], kc[rest], workers)
+                kv, kc, rounds = settle(tv, tc, workers, lambda: self._check(cancel))
+                yield Metric(
+                    "prune",
+                    len(kv) + N_SPECIAL,
+                    corpus_bytes / kc.sum(),
+                    {"round": rounds, "target": size},
+                )
+            models[size] = Model.from_counts(dict(zip(kv, kc.tolist())))
+            yield Log(f"size {size:,}: {len(kv) + N_SPECIAL:,} ids")
+            yield rate.progress(step)
+        yield rate.finished()
+        return models
+
+    def _reestimate(self, docs, models, workers, cancel, clock):
+        """Recount each final vocabulary's pieces by segmenting the corpus with it."""
+        from .tokenizer import Tokenizer
+
+        total, unit = docs.total()
+        rate = Rate("re-estimate", total, unit, clock)
+        toks = {s: Tokenizer(m) for s, m in models.items()}
+        new_counts = {s: np.zeros(m.vocab_size, np.int64) for s, m in models.items()}
+        for (text, ends), n_docs in self._batches(docs, collect_heldout=False):
+            self._check(cancel)
+            for s, tok in toks.items():
+                ids = tok.encode_buffer(text, ends)
+                new_counts[s] += np.bincount(ids, minlength=len(new_counts[s]))
+            yield rate.progress(docs.done(n_docs))
+        out = {}
+        for s, m in models.items():
+            c = np.maximum(new_counts[s][N_SPECIAL:], 1)
+            out[s] = Model(list(m.pieces), c)
+        yield rate.finished()
+        return out
+
+
+def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    return np.frombuffer(b"".join(parts), dtype=np.uint8), np.cumsum(lens)
+
+
+def _merge_tables(tables) -> tuple[list[bytes], np.ndarray]:
+    """All pieces of the per-worker piece tables as (bytes list, counts)."""
+    merged: dict[bytes, int] = {}
+    vocab: list[bytes] = []
+    counts: list[np.ndarray] = []
+    for t in tables:
+        offs, lens, cnts = ng.table_entries(tuple(t))
+        pool = t[4].tobytes()
+        pieces = [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())]
+        if not vocab:
+            vocab = pieces
+            counts = [cnts]
+            merged = {p: i for i, p in enumerate(pieces)}
+            continue
+        acc = counts[0]
+        extra_p, extra_c = [], []
+        for p, c in zip(pieces, cnts.tolist()):
+            i = merged.get(p)
+            if i is None:
+                merged[p] = len(vocab) + len(extra_p)
+                extra_p.append(p)
+                extra_c.append(c)
+            else:
+                acc[i] += c
+        vocab = vocab + extra_p
+        counts = [np.concatenate([acc, np.array(extra_c, np.int64)])]
+    return vocab, (counts[0] if counts else np.zeros(0, np.int64))

@@ -1,0 +1,155 @@
+"""Double-array trie over piece bytes, built and walked by numba kernels.
+
+The kernels walk the trie forward from every start position; each node that
+carries a value is a piece.  A double array gives one add and one compare per
+byte, which is what keeps the Viterbi kernel near memory speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+
+@dataclass(frozen=True)
+class DoubleArrayTrie:
+    """Transition ``t = base[s] + byte`` is valid when ``check[t] == s``; the root is slot 0."""
+
+    base: np.ndarray  # int32
+    check: np.ndarray  # int32
+    value: np.ndarray  # int32, piece id at a slot or -1
+    max_depth: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.base.nbytes + self.check.nbytes + self.value.nbytes
+
+
+@njit(cache=True, nogil=True)
+def _pointer_trie(pool, offsets, order, values):
+    """Insert sorted keys into a first-child/next-sibling trie; returns node arrays."""
+    n_keys = order.shape[0]
+    cap = pool.shape[0] + 1
+    label = np.zeros(cap, np.int32)
+    first = np.full(cap, -1, np.int32)
+    last = np.full(cap, -1, np.int32)
+    sibling = np.full(cap, -1, np.int32)
+    value = np.full(cap, -1, np.int32)
+    n_nodes = 1
+    for k in range(n_keys):
+        key = order[k]
+        node = 0
+        for p in range(offsets[key], offsets[key + 1]):
+            b = pool[p]
+            child = last[node]
+            if child >= 0 and label[child] == b:
+                node = child
+                continue
+            new = n_nodes
+            n_nodes += 1
+            label[new] = b
+            if child >= 0:
+                sibling[child] = new
+            else:
+                first[node] = new
+            last[node] = new
+            node = new
+        value[node] = values[key]
+    return label[:n_nodes], first[:n_nodes], sibling[:n_nodes], value[:n_nodes]
+
+
+@njit(cache=True, nogil=True)
+def _grow(arr, size, fill):
+    out = np.full(size, fill, arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _place(label, first, sibling, node_value):
+    """Lay the pointer trie out as a double array (breadth first, first-fit bases)."""
+    n_nodes = label.shape[0]
+    size = 2 * n_nodes + 512
+    base = np.zeros(size, np.int32)
+    check = np.full(size, -1, np.int32)
+    value = np.full(size, -1, np.int32)
+    check[0] = 0  # the root owns slot 0
+    slot_of = np.zeros(n_nodes, np.int32)
+    queue = np.zeros(n_nodes, np.int32)
+    head, tail = 0, 1
+    queue[0] = 0
+    labels = np.zeros(256, np.int32)
+    first_free = 1
+    while head < tail:
+        node = queue[head]
+        head += 1
+        s = slot_of[node]
+        value[s] = node_value[node]
+        nc = 0
+        c = first[node]
+        while c >= 0:
+            labels[nc] = label[c]
+            nc += 1
+            c = sibling[c]
+        if nc == 0:
+            continue
+        while first_free < size and check[first_free] >= 0:
+            first_free += 1
+        pos = first_free
+        while True:
+            b = pos - labels[0]
+            if b >= 1:
+                if b + 256 >= size:
+                    size = 2 * size
+                    base = _grow(base, size, 0)
+                    check = _grow(check, size, -1)
+                    value = _grow(value, size, -1)
+                ok = True
+                for i in range(nc):
+                    if check[b + labels[i]] >= 0:
+                        ok = False
+                        break
+                if ok:
+                    break
+            pos += 1
+            while pos < size and check[pos] >= 0:
+                pos += 1
+        base[s] = b
+        c = first[node]
+        i = 0
+        while c >= 0:
+            t = b + labels[i]
+            check[t] = s
+            slot_of[c] = t
+            queue[tail] = c
+            tail += 1
+            i += 1
+            c = sibling[c]
+    top = 1
+    for t in range(size):
+        if check[t] >= 0:
+            top = t + 1
+    end = max(top, int(base.max()) + 257)
+    if end > size:
+        base = _grow(base, end, 0)
+        check = _grow(check, end, -1)
+        value = _grow(value, end, -1)
+    return base[:end].copy(), check[:end].copy(), value[:end].copy()
+
+
+def build_trie(pieces: list[bytes], ids: np.ndarray, reverse: bool = False) -> DoubleArrayTrie:
+    """Build a trie of ``pieces`` (reversed when ``reverse``) mapping each to its id."""
+    keys = [p[::-1] for p in pieces] if reverse else list(pieces)
+    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    offsets = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    pool = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    label, first, sibling, node_value = _pointer_trie(
+        pool, offsets, order, np.asarray(ids, dtype=np.int32)
+    )
+    base, check, value = _place(label, first, sibling, node_value)
+    max_depth = int(lengths.max()) if len(keys) else 0
+    return DoubleArrayTrie(base, check, value, max_depth)

@@ -1,0 +1,1 @@
+"""piecelab's Qt workbench. Calls only the engine's public API."""

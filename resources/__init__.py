@@ -1,0 +1,1 @@
+"""piecelab's bundled resources (icons, sample corpus, default model), installed as data."""

@@ -1,0 +1,265 @@
+"""Tokenizer: BytePiece API, exact Viterbi, exact sampling, spans, scores and batches."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from piecelab import Tokenizer
+from piecelab.engine import TextEncodingError, kernels
+from piecelab.engine.normalize import chunks
+
+from ..conftest import tiny_counts
+
+COUNTS = tiny_counts()
+TOTAL = sum(COUNTS.values())
+LOGP = {p: math.log(c) - math.log(TOTAL) for p, c in COUNTS.items()}
+
+
+def all_segmentations(data: bytes) -> list[tuple[bytes, ...]]:
+    """Every way to cut ``data`` (one chunk) into vocabulary pieces."""
+
+    @cache
+    def rec(i: int) -> list[tuple[bytes, ...]]:
+        if i == len(data):
+            return [()]
+        out = []
+        for j in range(i + 1, len(data) + 1):
+            if data[i:j] in COUNTS:
+                out.extend((data[i:j], *rest) for rest in rec(j))
+        return out
+
+    return rec(0)
+
+
+def seg_score(seg) -> float:
+    return sum(LOGP[p] for p in seg)
+
+
+# ----------------------------------------------------------------- chunking
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab \n\r你", max_size=40))
+def test_kernel_chunks_equal_bytepiece_regex(text):
+    data = text.encode()
+    ends = kernels.chunk_ends(np.frombuffer(data, np.uint8), np.zeros(0, np.int64)).tolist()
+    expected = np.cumsum([len(c.encode()) for c in chunks(text)]).tolist()
+    assert ends == expected
+
+
+# ----------------------------------------------------------------- Viterbi
+@pytest.mark.parametrize("text", ["abcab", "cabcabc", "abc abca", "你好你", "ab\n\nca\nb"])
+def test_viterbi_finds_the_best_segmentation(tiny_tokenizer, text):
+    pieces = tiny_tokenizer.tokenize(text)
+    assert b"".join(pieces) == text.encode()
+    best = 0.0
+    for chunk in chunks(text):
+        best += max(seg_score(s) for s in all_segmentations(chunk.encode()))
+    assert seg_score(pieces) == pytest.approx(best, abs=1e-12)
+
+
+def test_ties_keep_the_longest_piece():
+    # x|xx and xx|x score exactly the same (the same two floats added from 0);
+    # BytePiece keeps the candidate with the longer last piece, so x|xx
+    counts = {bytes([i]): 1 for i in range(256)}
+    counts.update({b"x": 10, b"xx": 100})
+    tok = Tokenizer(counts)
+    assert tok.tokenize("xxx") == [b"x", b"xx"]
+    assert tok.tokenize("\n\n\n") == [b"\n", b"\n", b"\n"]
+
+
+def test_pieces_never_cross_lines(tiny_tokenizer):
+    counts = dict(COUNTS)
+    counts[b"\nab"] = 10_000
+    tok = Tokenizer(counts)
+    assert b"\nab" not in tok.tokenize("x\nab")
+    assert tok.tokenize("x\nab")[:2] == [b"x", b"\n"]
+
+
+def test_normalizes_to_nfc(tiny_tokenizer):
+    nfd = unicodedata.normalize("NFD", "é")
+    assert b"".join(tiny_tokenizer.tokenize(nfd)) == "é".encode()
+
+
+# ----------------------------------------------------------------- API
+def test_bytepiece_api(tiny_tokenizer):
+    tok = tiny_tokenizer
+    assert tok.vocab_size == len(COUNTS) + 3
+    ids = tok.encode("abc ab")
+    assert tok.encode("abc ab", add_bos=True, add_eos=True) == [1, *ids, 2]
+    assert tok.decode([1, *ids, 2, 0]) == "abc ab"
+    assert tok.ids_to_pieces(ids) == tok.tokenize("abc ab")
+    assert tok.pieces_to_ids(tok.tokenize("abc ab")) == ids
+    assert tok.piece_to_id("<bos>") == 1 and tok.id_to_piece(2) == "<eos>"
+    assert tok.id_to_piece(tok.piece_to_id(b"abc")) == b"abc"
+    assert list(tok.tokenize("abc", iter=True)) == tok.tokenize("abc")
+    assert list(tok.encode("abc", iter=True, add_eos=True)) == [*tok.encode("abc"), 2]
+    with pytest.raises(KeyError):
+        tok.id_to_piece(tok.vocab_size)
+    with pytest.raises(KeyError):
+        tok.piece_to_id(b"not a piece")
+    assert tok.tokenize("") == [] and tok.encode("") == [] and tok.decode([]) == ""
+
+
+def test_lone_surrogate_is_a_clear_error(tiny_tokenizer):
+    with pytest.raises(TextEncodingError, match="surrogate"):
+        tiny_tokenizer.encode("ab\ud800c")
+    assert issubclass(TextEncodingError, ValueError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_decode_encode_round_trip(text):
+    tok = _tiny()
+    assert tok.decode(tok.encode(text)) == unicodedata.normalize("NFC", text)
+    assert tok.decode(tok.encode(text, alpha=0.5, seed=1)) == unicodedata.normalize("NFC", text)
+
+
+@cache
+def _tiny() -> Tokenizer:
+    return Tokenizer(COUNTS)
+
+
+def test_missing_single_bytes_are_reported():
+    tok = Tokenizer({b"a": 3, b"b": 1})
+    assert tok.tokenize("ab") == [b"a", b"b"]
+    with pytest.raises(ValueError, match="0x63 at offset 2 has no piece"):
+        tok.tokenize("abc")
+
+
+# ----------------------------------------------------------------- sampling
+def chi2_critical(df: int, p: float = 1e-5) -> float:
+    """Wilson–Hilferty upper quantile of chi-square (z for p = 1e-5 is 4.265)."""
+    z = {1e-5: 4.2649}[p]
+    return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+
+
+def chi2_stat(observed: Counter, expected: dict, n: int) -> tuple[float, int]:
+    stat = 0.0
+    for seg, p in expected.items():
+        e = n * p
+        stat += (observed.get(seg, 0) - e) ** 2 / e
+    extra = sum(v for k, v in observed.items() if k not in expected)
+    assert extra == 0, "the sampler produced a segmentation that does not exist"
+    return stat, len(expected) - 1
+
+
+def exact_distribution(text: str, alpha: float) -> dict:
+    segs = all_segmentations(text.encode())
+    w = np.array([alpha * seg_score(s) for s in segs])
+    p = np.exp(w - w.max())
+    p /= p.sum()
+    return dict(zip(segs, p.tolist()))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0, 2.0])
+@pytest.mark.parametrize("text", ["abcab", "cabc a你好"])
+def test_sampler_is_exact(tiny_tokenizer, alpha, text):
+    n = 30_000
+    draws = tiny_tokenizer.tokenize_batch([text] * n, alpha=alpha, seed=1234)
+    observed = Counter(tuple(d) for d in draws)
+    expected = exact_distribution(text, alpha)
+    stat, df = chi2_stat(observed, expected, n)
+    assert stat < chi2_critical(df), f"chi2={stat:.1f} df={df}"
+    # the same test rejects a sampler with the wrong temperature: it can fail
+    wrong = exact_distribution(text, alpha + 0.5)
+    stat_wrong, _ = chi2_stat(observed, wrong, n)
+    assert stat_wrong > chi2_critical(df)
+
+
+def test_sampling_is_reproducible(tiny_tokenizer):
+    text = "abcabcab cab 你好你好"
+    a = tiny_tokenizer.tokenize(text, alpha=0.5, seed=7)
+    b = tiny_tokenizer.tokenize(text, alpha=0.5, seed=7)
+    assert a == b
+    draws = {tuple(tiny_tokenizer.tokenize(text, alpha=0.5, seed=s)) for s in range(30)}
+    assert len(draws) > 5
+    t1, t2 = Tokenizer(COUNTS, seed=3), Tokenizer(COUNTS, seed=3)
+    seq1 = [t1.tokenize(text, alpha=0.5) for _ in range(5)]
+    seq2 = [t2.tokenize(text, alpha=0.5) for _ in range(5)]
+    assert seq1 == seq2
+    assert len({tuple(s) for s in seq1}) > 1
+    t1.set_seed(3)
+    assert [t1.tokenize(text, alpha=0.5) for _ in range(5)] == seq1
+
+
+def test_batch_sampling_does_not_depend_on_workers(tiny_tokenizer):
+    texts = ["abcab cab " * 50, "你好 abc\n" * 40] * 20
+    one = tiny_tokenizer.tokenize_batch(texts, alpha=0.4, workers=1, seed=5)
+    two = tiny_tokenizer.tokenize_batch(texts, alpha=0.4, workers=2, seed=5)
+    assert one == two
+    assert one[0] != one[2]  # documents draw independent samples
+
+
+def test_batch_viterbi_equals_one_by_one(tiny_tokenizer):
+    texts = ["abc", "", "cab\n\nab", "你好 a", "x" * 1000]
+    assert tiny_tokenizer.tokenize_batch(texts, workers=2) == [
+        tiny_tokenizer.tokenize(t) for t in texts
+    ]
+    assert tiny_tokenizer.encode_batch(texts) == [tiny_tokenizer.encode(t) for t in texts]
+    assert tiny_tokenizer.count_tokens(texts) == sum(len(tiny_tokenizer.encode(t)) for t in texts)
+    assert tiny_tokenizer.tokenize_batch([]) == []
+
+
+# ----------------------------------------------------------------- richer API
+def test_probabilities_counts_and_top_k(tiny_tokenizer):
+    text = "abcab"
+    segs = all_segmentations(text.encode())
+    assert tiny_tokenizer.count_segmentations(text) == len(segs)
+    assert math.exp(tiny_tokenizer.log_count_segmentations(text)) == pytest.approx(len(segs))
+    for alpha in (0.0, 0.5, 1.0):
+        total = sum(
+            math.exp(tiny_tokenizer.log_prob(tiny_tokenizer.from_pieces(text, s), alpha))
+            for s in segs
+        )
+        assert total == pytest.approx(1.0)
+    top = tiny_tokenizer.top_k(text, k=5, alpha=1.0)
+    expected = sorted(segs, key=seg_score, reverse=True)[:5]
+    assert [seg_score(s.pieces) for s, _ in top] == pytest.approx([seg_score(s) for s in expected])
+    assert tuple(top[0][0].pieces) == tuple(tiny_tokenizer.tokenize(text))
+    exact = exact_distribution(text, 1.0)
+    for seg, prob in top:
+        assert prob == pytest.approx(exact[tuple(seg.pieces)])
+
+
+def test_count_multiplies_over_chunks(tiny_tokenizer):
+    a, b = "abc\n", "cab"
+    assert tiny_tokenizer.count_segmentations(a + b) == (
+        tiny_tokenizer.count_segmentations(a) * tiny_tokenizer.count_segmentations(b)
+    )
+
+
+def test_huge_counts_stay_finite(tiny_tokenizer):
+    text = "abcab" * 2000
+    log_count = tiny_tokenizer.log_count_segmentations(text)
+    assert math.isfinite(log_count) and log_count > 1000
+    assert math.isfinite(tiny_tokenizer.log_partition(text, 1.0))
+
+
+def test_token_spans_and_partial_characters():
+    counts = dict(COUNTS)
+    tok = Tokenizer(counts)
+    # force a split inside 你 (E4 BD A0): only E4 BD and A0 are available for it
+    del counts["你".encode()], counts["你好".encode()]
+    tok = Tokenizer(counts)
+    seg = tok.segment("a你b")
+    pieces = seg.pieces
+    assert pieces[1] == b"\xe4\xbd" and pieces[2] == b"\xa0"
+    t = seg.tokens
+    assert (t[1].start, t[1].end, t[1].char_start, t[1].char_end) == (1, 3, 1, 2)
+    assert (t[2].start, t[2].end, t[2].char_start, t[2].char_end) == (3, 4, 1, 2)
+    assert not t[1].complete and not t[2].complete and t[0].complete and t[3].complete
+    assert t[0].logp == pytest.approx(tok.model.log_probs()[tok.piece_to_id(b"a")])
+    assert seg.score == pytest.approx(sum(x.logp for x in t))
+    assert seg.bytes_per_token == 5 / 4 and seg.chars_per_token == 3 / 4
+
+
+def test_matches_lists_every_piece_occurrence(tiny_tokenizer):
+    found = {(s, e) for s, e, _ in tiny_tokenizer.matches("abc")}
+    assert found == {(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (0, 3)}
