@@ -65,6 +65,7 @@ def _viterbi_chunk(text, c0, c1, base, check, value, max_depth, scores, dp, rout
 
     Candidates for an end arrive in order of increasing start, and a later one
     must be strictly better to win, so exact ties keep the longest piece.
+    Path scores are summed left to right from 0, as in the reference.
     """
     for i in range(c0 + 1, c1 + 1):
         dp[i] = NEG_INF
@@ -73,7 +74,7 @@ def _viterbi_chunk(text, c0, c1, base, check, value, max_depth, scores, dp, rout
     for s in range(c0, c1):
         d = dp[s]
         if d == NEG_INF:
-            # no piece reaches s: step over one byte with a large penalty
+            # no piece reaches s (a byte missing from the vocabulary): step over it
             d = dp[s - 1] - 1e6 if s > c0 else 0.0
             dp[s] = d
             route[s] = s - 1
@@ -101,33 +102,38 @@ def _viterbi_chunk(text, c0, c1, base, check, value, max_depth, scores, dp, rout
 
 
 @njit(cache=True, nogil=True)
-def _sample_chunk(
-    text, c0, c1, base, check, value, max_depth, scores, alpha, dp, wsum, route, rid, rng
-):
-    """An exact draw over one chunk with P(seg) ∝ Π p(piece)^α, in one forward pass.
+def _sample_chunk(text, c0, c1, base, check, value, max_depth, weights, z, route, rid, rng):
+    """An exact draw over one chunk with P(seg) ∝ Π w(piece), w = p^α, in one pass.
 
-    Each end keeps a running log-sum-exp of α·(path score) as a reference ``dp``
-    (the largest candidate so far) and a scaled sum ``wsum``; a new candidate
-    replaces the back-pointer with probability w / W, which leaves every
-    candidate chosen in proportion to its weight.  One exp per candidate.
+    ``z[p]`` accumulates the (scaled) partition of all paths ending at p; each
+    new candidate w replaces the back-pointer with probability w / z[p], which
+    leaves every candidate chosen in proportion to its weight (a running
+    reservoir draw).  Weights are linear, so no exp or log per candidate; when
+    the partition at the frontier leaves [1e-100, 1e100] every pending value is
+    rescaled by the same factor, kept in the returned log scale.  Returns
+    log Z of the chunk.
     """
     for i in range(c0 + 1, c1 + 1):
-        dp[i] = NEG_INF
-        wsum[i] = 0.0
+        z[i] = 0.0
         rid[i] = -1
-    dp[c0] = 0.0
-    wsum[c0] = 1.0
+    z[c0] = 1.0
+    log_scale = 0.0
     for s in range(c0, c1):
-        if wsum[s] > 0.0:
-            d = dp[s] + np.log(wsum[s])
-        else:
-            d = dp[s - 1] - 1e6 if s > c0 else 0.0
+        zs = z[s]
+        if zs == 0.0:
+            zs = z[s - 1] if s > c0 else 1.0
+            z[s] = zs
             route[s] = s - 1
             rid[s] = -1
-        dp[s] = d
+        lim = min(c1, s + max_depth)
+        if zs < 1e-100 or zs > 1e100:
+            f = 1.0 / zs
+            for q in range(s, lim + 1):
+                z[q] *= f
+            log_scale += np.log(zs)
+            zs = 1.0
         node = 0
         p = s
-        lim = min(c1, s + max_depth)
         while p < lim:
             t = base[node] + text[p]
             if check[t] != node:
@@ -136,156 +142,148 @@ def _sample_chunk(
             p += 1
             v = value[t]
             if v >= 0:
-                sc = d + alpha * scores[v]
-                ref = dp[p]
-                if sc <= ref:
-                    w = np.exp(sc - ref)
-                    total = wsum[p] + w
-                else:
-                    w = 1.0
-                    total = wsum[p] * np.exp(ref - sc) + 1.0
-                    dp[p] = sc
-                wsum[p] = total
+                w = zs * weights[v]
+                total = z[p] + w
+                z[p] = total
                 if _next_random(rng) * total < w:
                     route[p] = s
                     rid[p] = v
-    if wsum[c1] > 0.0:
-        dp[c1] = dp[c1] + np.log(wsum[c1])
-    else:
-        dp[c1] = dp[c1 - 1] - 1e6
+    if z[c1] == 0.0:
+        z[c1] = z[c1 - 1]
         route[c1] = c1 - 1
         rid[c1] = -1
+    return log_scale + np.log(z[c1])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_end(text, c0, forced, fi):
+    """End of the chunk starting at c0 (and the advanced forced-boundary index)."""
+    n = text.shape[0]
+    while fi < forced.shape[0] and forced[fi] <= c0:
+        fi += 1
+    stop = forced[fi] if fi < forced.shape[0] else n
+    i = c0 + 1
+    while i < stop and not (text[i - 1] == _NL and text[i] != _NL):
+        i += 1
+    return i, fi
 
 
 @njit(cache=True, nogil=True)
-def segment(text, forced, base, check, value, max_depth, scores, alpha, seed, doc0):
-    """Segment ``text``: returns (token ends, token ids, per-chunk path score).
+def _forward(text, forced, base, check, value, max_depth, scores, weights, alpha, seed, doc0):
+    """Run every chunk; returns (route, rid, total score or total log Z)."""
+    n = text.shape[0]
+    dp = np.empty(n + 1, np.float64)
+    route = np.empty(n + 1, np.int32)
+    rid = np.empty(n + 1, np.int32)
+    rng = np.empty(1, np.uint64)
+    rng[0] = _doc_seed(seed, doc0)
+    doc = doc0
+    fd = 0
+    fi = 0
+    total = 0.0
+    c0 = 0
+    while c0 < n:
+        c1, fi = _next_end(text, c0, forced, fi)
+        while fd < forced.shape[0] and forced[fd] <= c0:
+            if forced[fd] == c0 and c0 > 0:
+                doc += 1
+                rng[0] = _doc_seed(seed, doc)
+            fd += 1
+        if alpha >= 0.0:
+            total += _sample_chunk(
+                text, c0, c1, base, check, value, max_depth, weights, dp, route, rid, rng
+            )
+        else:
+            _viterbi_chunk(text, c0, c1, base, check, value, max_depth, scores, dp, route, rid)
+            total += dp[c1]
+        c0 = c1
+    return route, rid, total
 
+
+@njit(cache=True, nogil=True)
+def _unroll(route, rid, n):
+    """Token (ends, ids) by following back-pointers from the end of the text."""
+    k = 0
+    e = n
+    while e > 0:
+        k += 1
+        e = route[e]
+    out_end = np.empty(k, np.int64)
+    out_id = np.empty(k, np.int32)
+    e = n
+    while e > 0:
+        k -= 1
+        out_end[k] = e
+        out_id[k] = rid[e]
+        e = route[e]
+    return out_end, out_id
+
+
+@njit(cache=True, nogil=True)
+def segment(text, forced, base, check, value, max_depth, scores, weights, alpha, seed, doc0):
+    """Segment ``text``: returns (token ends, token ids, total score).
+
+    ``alpha < 0`` is Viterbi (the score is the path's log-probability); otherwise
+    an exact draw with piece weights ``weights`` (= p^α; the score is log Z(α)).
     ``forced`` boundaries separate documents; the sampler restarts its random
     stream at each document from (seed, document index), so a batch draws the
     same samples however it is split across threads.  Token ids of -1 mark a
     byte no piece covers (a vocabulary without all 256 single bytes).
     """
-    n = text.shape[0]
-    ends = chunk_ends(text, forced)
-    dp = np.empty(n + 1, np.float64)
-    wsum = np.empty(n + 1 if alpha >= 0.0 else 0, np.float64)
-    route = np.empty(n + 1, np.int64)
-    rid = np.empty(n + 1, np.int32)
-    rng = np.empty(1, np.uint64)
-    rng[0] = _doc_seed(seed, doc0)
-    doc = doc0
-    fi = 0
-    out_end = np.empty(n, np.int64)
-    out_id = np.empty(n, np.int32)
-    chunk_score = np.empty(ends.shape[0], np.float64)
-    m = 0
-    c0 = 0
-    for ci in range(ends.shape[0]):
-        c1 = ends[ci]
-        while fi < forced.shape[0] and forced[fi] <= c0:
-            if forced[fi] == c0 and c0 > 0:
-                doc += 1
-                rng[0] = _doc_seed(seed, doc)
-            fi += 1
-        if alpha >= 0.0:
-            _sample_chunk(
-                text,
-                c0,
-                c1,
-                base,
-                check,
-                value,
-                max_depth,
-                scores,
-                alpha,
-                dp,
-                wsum,
-                route,
-                rid,
-                rng,
-            )
-        else:
-            _viterbi_chunk(text, c0, c1, base, check, value, max_depth, scores, dp, route, rid)
-        chunk_score[ci] = dp[c1]
-        k = 0
-        e = c1
-        while e > c0:
-            k += 1
-            e = route[e]
-        m += k
-        e = c1
-        j = m - 1
-        while e > c0:
-            out_end[j] = e
-            out_id[j] = rid[e]
-            j -= 1
-            e = route[e]
-        c0 = c1
-    return out_end[:m], out_id[:m], chunk_score
+    route, rid, total = _forward(
+        text, forced, base, check, value, max_depth, scores, weights, alpha, seed, doc0
+    )
+    out_end, out_id = _unroll(route, rid, text.shape[0])
+    return out_end, out_id, total
 
 
 @njit(cache=True, nogil=True)
-def log_partition(text, forced, base, check, value, max_depth, scores, alpha):
-    """Σ over chunks of log Σ_seg exp(α · score(seg)), and the log of the path count."""
+def encode(text, base, check, value, max_depth, scores, weights, alpha, seed):
+    """Token ids only, and how many bytes no piece covers: the lean path of tokenize()."""
+    forced = np.empty(0, np.int64)
+    route, rid, _ = _forward(
+        text, forced, base, check, value, max_depth, scores, weights, alpha, seed, 0
+    )
+    k = 0
+    e = text.shape[0]
+    while e > 0:
+        k += 1
+        e = route[e]
+    out_id = np.empty(k, np.int32)
+    bad = 0
+    e = text.shape[0]
+    while e > 0:
+        k -= 1
+        v = rid[e]
+        out_id[k] = v
+        if v < 0:
+            bad += 1
+        e = route[e]
+    return out_id, bad
+
+
+@njit(cache=True, nogil=True)
+def log_partition(text, forced, base, check, value, max_depth, weights):
+    """Σ over chunks of log Σ_seg Π w(piece): the sampler's log normalizer.
+
+    With ``weights`` = p^α this is log Z(α); with weights of 1 it is the log of
+    the number of segmentations.
+    """
     n = text.shape[0]
     ends = chunk_ends(text, forced)
-    ref = np.empty(n + 1, np.float64)
-    acc = np.empty(n + 1, np.float64)
-    cnt = np.empty(n + 1, np.float64)  # path counts, rescaled by 2**-k when they grow
-    cexp = np.zeros(n + 1, np.float64)  # log of the count scale
+    z = np.empty(n + 1, np.float64)
+    route = np.empty(n + 1, np.int32)
+    rid = np.empty(n + 1, np.int32)
+    rng = np.zeros(1, np.uint64)
     total = 0.0
-    log_count = 0.0
     c0 = 0
     for ci in range(ends.shape[0]):
         c1 = ends[ci]
-        for i in range(c0, c1 + 1):
-            ref[i] = NEG_INF
-            acc[i] = 0.0
-            cnt[i] = 0.0
-            cexp[i] = 0.0
-        ref[c0] = 0.0
-        acc[c0] = 1.0
-        cnt[c0] = 1.0
-        for s in range(c0, c1):
-            if acc[s] == 0.0:
-                continue
-            d = ref[s] + np.log(acc[s])
-            ns = cnt[s]
-            es = cexp[s]
-            node = 0
-            p = s
-            lim = min(c1, s + max_depth)
-            while p < lim:
-                t = base[node] + text[p]
-                if check[t] != node:
-                    break
-                node = t
-                p += 1
-                v = value[t]
-                if v >= 0:
-                    sc = d + alpha * scores[v]
-                    if sc <= ref[p]:
-                        acc[p] += np.exp(sc - ref[p])
-                    else:
-                        acc[p] = acc[p] * np.exp(ref[p] - sc) + 1.0
-                        ref[p] = sc
-                    # counts: bring both to the larger scale, then add
-                    if cnt[p] == 0.0 or es > cexp[p]:
-                        cnt[p] = cnt[p] * np.exp(cexp[p] - es) + ns
-                        cexp[p] = es
-                    else:
-                        cnt[p] += ns * np.exp(es - cexp[p])
-                    if cnt[p] > 1e300:
-                        cnt[p] *= 1e-300
-                        cexp[p] += 690.7755278982137
-        if acc[c1] > 0.0:
-            total += ref[c1] + np.log(acc[c1])
-            log_count += np.log(cnt[c1]) + cexp[c1]
-        else:
-            total = NEG_INF
+        total += _sample_chunk(
+            text, c0, c1, base, check, value, max_depth, weights, z, route, rid, rng
+        )
         c0 = c1
-    return total, log_count
+    return total
 
 
 @njit(cache=True, nogil=True)

@@ -2,9 +2,9 @@
 
 An n-gram of length L ≤ 7 is packed into one uint64: ``L << 56 | bytes``
 (big-endian), so 0 never occurs and marks an empty slot.  Counting uses open
-addressing with linear probing; a table belongs to one *partition* of the key
-space so that several threads count the same text into disjoint tables, with no
-merge and no duplicated keys.
+addressing with linear probing; lengths 1 and 2 are counted in a dense array.
+Each worker thread counts its own batches into its own table; the tables are
+merged once at the end.
 """
 
 from __future__ import annotations
@@ -23,19 +23,15 @@ def _hash(key):
     return key * _MULT
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _partition(h, nparts):
-    return (h >> np.uint64(20)) % np.uint64(nparts)
-
-
 @njit(cache=True, nogil=True)
-def count_ngrams(text, ends, start_chunk, order, keys, counts, used, part, nparts):
-    """Count the n-grams (1..order bytes, inside chunks) of ``text`` owned by ``part``.
+def count_ngrams(text, ends, start_chunk, order, small, keys, counts, used):
+    """Count the n-grams (1..order bytes, inside chunks) of ``text``.
 
-    Stops early when the table passes its load limit and returns the index of
-    the first chunk not counted (the caller grows the table and calls again);
-    returns ``len(ends)`` when done.  ``used`` is a one-element array with the
-    number of occupied slots.
+    Lengths 1 and 2 go to the dense array ``small`` (index ``b`` and
+    ``256 + (b1 << 8 | b2)``); longer ones to the hash table.  Stops early when
+    the table passes its load limit and returns the index of the first chunk not
+    counted (the caller grows the table and calls again); returns ``len(ends)``
+    when done.  ``used`` is a one-element array with the occupied slots.
     """
     cap = keys.shape[0]
     bits = np.uint64(64 - int(np.log2(cap)))
@@ -43,18 +39,21 @@ def count_ngrams(text, ends, start_chunk, order, keys, counts, used, part, npart
     c0 = ends[start_chunk - 1] if start_chunk > 0 else 0
     for ci in range(start_chunk, ends.shape[0]):
         c1 = ends[ci]
-        if used[0] + (c1 - c0) * order > limit:
+        if used[0] + (c1 - c0) * max(order - 2, 0) > limit:
             return ci
         for i in range(c0, c1):
-            packed = np.uint64(0)
+            b0 = np.int64(text[i])
+            small[b0] += 1
+            if i + 1 >= c1 or order < 2:
+                continue
+            b1 = np.int64(text[i + 1])
+            small[256 + (b0 << 8 | b1)] += 1
+            packed = np.uint64(b0 << 8 | b1)
             top = min(order, c1 - i)
-            for j in range(top):
+            for j in range(2, top):
                 packed = (packed << np.uint64(8)) | np.uint64(text[i + j])
                 key = (np.uint64(j + 1) << _SHIFT56) | packed
-                h = _hash(key)
-                if nparts > 1 and _partition(h, nparts) != part:
-                    continue
-                slot = h >> bits
+                slot = _hash(key) >> bits
                 while True:
                     k = keys[slot]
                     if k == key:
@@ -68,6 +67,33 @@ def count_ngrams(text, ends, start_chunk, order, keys, counts, used, part, npart
                     slot = (slot + np.uint64(1)) & np.uint64(cap - 1)
         c0 = c1
     return ends.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def merge_counts(keys, counts, used, other_keys, other_counts, start):
+    """Add another table's entries into this one; returns where it stopped (full)."""
+    cap = keys.shape[0]
+    bits = np.uint64(64 - int(np.log2(cap)))
+    limit = int(cap * LOAD_LIMIT)
+    for s in range(start, other_keys.shape[0]):
+        key = other_keys[s]
+        if key == 0:
+            continue
+        if used[0] + 1 > limit:
+            return s
+        slot = _hash(key) >> bits
+        while True:
+            k = keys[slot]
+            if k == key:
+                counts[slot] += other_counts[s]
+                break
+            if k == 0:
+                keys[slot] = key
+                counts[slot] = other_counts[s]
+                used[0] += 1
+                break
+            slot = (slot + np.uint64(1)) & np.uint64(cap - 1)
+    return other_keys.shape[0]
 
 
 @njit(cache=True, nogil=True)
@@ -101,24 +127,20 @@ def _lookup(keys, key, bits, mask):
 
 
 @njit(cache=True, nogil=True)
-def _collect_kept(part_keys, part_counts, min_count):
+def _collect_kept(small, keys, counts, min_count):
     """A table of the n-grams with count ≥ min_count (and every single byte,
     unseen ones with count 1); returns (keys, counts as float, unseen bytes)."""
-    kept = 0
-    seen = np.zeros(256, np.bool_)
-    for t in range(len(part_keys)):
-        keys = part_keys[t]
-        counts = part_counts[t]
-        for s in range(keys.shape[0]):
-            key = keys[s]
-            if key == 0:
-                continue
-            if (key >> _SHIFT56) == 1:
-                seen[key & np.uint64(255)] = True
-            if counts[s] >= min_count or (key >> _SHIFT56) <= 1:
-                kept += 1
-    missing = 256 - int(seen.sum())
-    kept += missing
+    missing = 0
+    for b in range(256):
+        if small[b] == 0:
+            missing += 1
+    kept = 256
+    for b in range(65536):
+        if small[256 + b] >= min_count:
+            kept += 1
+    for s in range(keys.shape[0]):
+        if keys[s] != 0 and counts[s] >= min_count:
+            kept += 1
     cap = 1024
     while cap * 0.5 < kept:
         cap *= 2
@@ -126,25 +148,25 @@ def _collect_kept(part_keys, part_counts, min_count):
     mask = np.uint64(cap - 1)
     out_keys = np.zeros(cap, np.uint64)
     out_counts = np.zeros(cap, np.float64)
-    for t in range(len(part_keys)):
-        keys = part_keys[t]
-        counts = part_counts[t]
-        for s in range(keys.shape[0]):
-            key = keys[s]
-            if key != 0 and (counts[s] >= min_count or (key >> _SHIFT56) <= 1):
-                slot = _hash(key) >> bits
-                while out_keys[slot] != 0:
-                    slot = (slot + np.uint64(1)) & mask
-                out_keys[slot] = key
-                out_counts[slot] = counts[s]
-    for b in range(256):
-        if not seen[b]:
-            key = (np.uint64(1) << _SHIFT56) | np.uint64(b)
-            slot = _hash(key) >> bits
-            while out_keys[slot] != 0:
-                slot = (slot + np.uint64(1)) & mask
-            out_keys[slot] = key
-            out_counts[slot] = 1.0
+    for idx in range(256 + 65536 + keys.shape[0]):
+        if idx < 256:
+            key = (np.uint64(1) << _SHIFT56) | np.uint64(idx)
+            c = max(small[idx], 1)
+        elif idx < 256 + 65536:
+            c = small[idx]
+            if c < min_count or c == 0:
+                continue
+            key = (np.uint64(2) << _SHIFT56) | np.uint64(idx - 256)
+        else:
+            key = keys[idx - 256 - 65536]
+            c = counts[idx - 256 - 65536]
+            if key == 0 or c < min_count:
+                continue
+        slot = _hash(key) >> bits
+        while out_keys[slot] != 0:
+            slot = (slot + np.uint64(1)) & mask
+        out_keys[slot] = key
+        out_counts[slot] = c
     return out_keys, out_counts, missing
 
 
@@ -169,7 +191,7 @@ def _conditional(keys, logc, log_total):
 
 
 def build_logp_table(
-    part_keys: tuple, part_counts: tuple, min_count: int, total: int
+    small: np.ndarray, keys: np.ndarray, counts: np.ndarray, min_count: int, total: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep n-grams with count ≥ min_count (all single bytes) and turn counts into
     conditional log-probabilities log c(k) − log c(k minus its last byte).
@@ -177,10 +199,10 @@ def build_logp_table(
     The logs are numpy's, as in the reference trainer, so that near-ties in the
     n-gram Viterbi resolve the same way.  Returns (keys, logp) of a new table.
     """
-    keys, counts, missing = _collect_kept(part_keys, part_counts, min_count)
+    out_keys, out_counts, missing = _collect_kept(small, keys, counts, max(min_count, 1))
     with np.errstate(divide="ignore"):
-        logc = np.log(counts)
-    return keys, _conditional(keys, logc, np.log(float(total + missing)))
+        logc = np.log(out_counts)
+    return out_keys, _conditional(out_keys, logc, np.log(float(total + missing)))
 
 
 @njit(cache=True, nogil=True)
@@ -267,15 +289,16 @@ def _table_grow(table, new_cap, new_pool):
     return nh, no, nl, nc, npool, state.copy()
 
 
-def grow_piece_table(table, need_bytes: int = 0):
+def grow_piece_table(table, need: int = 0):
+    """A larger copy with room for ``need`` more pieces and ``need`` more bytes."""
     hashes, _, _, _, pool, state = table
     cap = hashes.shape[0]
-    if state[0] + 1 > cap * LOAD_LIMIT * 0.9:
+    while state[0] + need + 1 > cap * LOAD_LIMIT:
         cap *= 2
     size = pool.shape[0]
-    while state[1] + need_bytes > size * 0.9:
+    while state[1] + need > size:
         size *= 2
-    return _table_grow(table, cap, size)
+    return _table_grow(table, cap, 2 * size if size == pool.shape[0] else size)
 
 
 @njit(cache=True, nogil=True)
@@ -314,15 +337,21 @@ def ngram_viterbi_count(text, ends, start_chunk, keys, logp, order, ensure_unico
             return ci
         for i in range(n):
             # node scores: log p(byte i | j previous bytes), -inf when pruned
+            # an n-gram whose suffix was pruned was pruned too: stop at the first miss
             packed = np.uint64(0)
+            found = True
             for j in range(order):
-                if j > i:
+                if j > i or not found:
                     node[j] = -np.inf
                     continue
                 packed = packed | (np.uint64(text[c0 + i - j]) << np.uint64(8 * j))
                 key = (np.uint64(j + 1) << _SHIFT56) | packed
                 slot = _lookup(keys, key, bits, mask)
-                node[j] = logp[slot] if slot >= 0 else -np.inf
+                if slot >= 0:
+                    node[j] = logp[slot]
+                else:
+                    node[j] = -np.inf
+                    found = False
             if ensure_unicode and (text[c0 + i] & 0xC0) == 0x80:
                 node[0] = -np.inf
             if i == 0:

@@ -158,7 +158,10 @@ class Tokenizer:
         self.vocab_size = model.vocab_size
         self.set_seed(seed)
         t = self._trie
-        self._kargs = (t.base, t.check, t.value, max(t.max_depth, 1), self._scores)
+        self._trie_args = (t.base, t.check, t.value, max(t.max_depth, 1))
+        self._kargs = (*self._trie_args, self._scores)
+        self._weight_cache: dict[float, np.ndarray] = {}
+        self._ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
 
     # ------------------------------------------------------------- randomness
     def set_seed(self, seed: int | None) -> None:
@@ -171,16 +174,51 @@ class Tokenizer:
         return int(self._rng.integers(0, 2**63 - 1))
 
     # ------------------------------------------------------------- core calls
+    def weights(self, alpha: float) -> np.ndarray:
+        """p(piece)^α per id (0 for the special ids): the sampler's piece weights."""
+        alpha = float(alpha)
+        w = self._weight_cache.get(alpha)
+        if w is None:
+            finite = np.isfinite(self._scores)
+            w = np.zeros_like(self._scores)
+            w[finite] = np.exp(alpha * self._scores[finite])
+            if len(self._weight_cache) > 16:
+                self._weight_cache.clear()
+            self._weight_cache[alpha] = w
+        return w
+
     def _segment(self, data: bytes, alpha: float, seed: int | None):
+        if len(data) >= 2**31:
+            raise ValueError("texts of 2 GiB or more must be split before tokenizing")
         arr = np.frombuffer(data, dtype=np.uint8)
+        alpha = float(alpha)
+        sampling = alpha >= 0
         return kernels.segment(
             arr,
             _NO_FORCED,
             *self._kargs,
-            float(alpha),
-            self._call_seed(seed) if alpha >= 0 else 0,
+            self.weights(alpha) if sampling else self._scores,
+            alpha,
+            self._call_seed(seed) if sampling else 0,
             0,
         )
+
+    def _encode(self, text: str, alpha: float, seed: int | None) -> tuple[np.ndarray, bytes]:
+        """The lean path of tokenize() and encode(): one kernel call, ids only."""
+        data = to_utf8(text)
+        if len(data) >= 2**31:
+            raise ValueError("texts of 2 GiB or more must be split before tokenizing")
+        arr = np.frombuffer(data, dtype=np.uint8)
+        if alpha < 0:
+            ids, bad = kernels.encode(arr, *self._kargs, self._scores, -1.0, 0)
+        else:
+            ids, bad = kernels.encode(
+                arr, *self._kargs, self.weights(alpha), float(alpha), self._call_seed(seed)
+            )
+        if bad:
+            ends, ids2, _ = self._segment(data, alpha, seed)
+            self._check_uncovered(ids2, data, ends)
+        return ids, data
 
     def _check_uncovered(self, ids: np.ndarray, data: bytes, ends: np.ndarray) -> None:
         if len(ids) and ids.min() < 0:
@@ -200,9 +238,7 @@ class Tokenizer:
         ``alpha < 0`` gives the most likely segmentation (Viterbi); ``alpha >= 0``
         draws one with P(seg) ∝ Π p(piece)^α (α = 0 is uniform over segmentations).
         """
-        data = to_utf8(text)
-        ends, ids, _ = self._segment(data, alpha, seed)
-        self._check_uncovered(ids, data, ends)
+        ids, _ = self._encode(text, alpha, seed)
         tokens = self._piece_objs[ids].tolist()
         return tokens.__iter__() if iter else tokens  # type: ignore[return-value]
 
@@ -217,9 +253,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[int] | Iterator[int]:
         """Token ids of ``text`` (``<bos>`` = 1 and ``<eos>`` = 2 on request)."""
-        data = to_utf8(text)
-        ends, ids, _ = self._segment(data, alpha, seed)
-        self._check_uncovered(ids, data, ends)
+        ids, _ = self._encode(text, alpha, seed)
         out = ids.tolist()
         if add_bos:
             out.insert(0, 1)
@@ -283,8 +317,7 @@ class Tokenizer:
         """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
         data = text if isinstance(text, bytes) else to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        z, _ = kernels.log_partition(arr, _NO_FORCED, *self._kargs, float(alpha))
-        return float(z)
+        return float(kernels.log_partition(arr, _NO_FORCED, *self._trie_args, self.weights(alpha)))
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
@@ -296,7 +329,7 @@ class Tokenizer:
         """The exact number of ways the vocabulary can cut ``text`` (chunks multiply)."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        starts, ends, _ = kernels.all_matches(arr, _NO_FORCED, *self._kargs[:4])
+        starts, ends, _ = kernels.all_matches(arr, _NO_FORCED, *self._trie_args)
         chunk_ends = kernels.chunk_ends(arr, _NO_FORCED).tolist()
         by_end: dict[int, list[int]] = {}
         for s, e in zip(starts.tolist(), ends.tolist()):
@@ -315,13 +348,13 @@ class Tokenizer:
         """Natural log of :meth:`count_segmentations`, for texts where the count is huge."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        return float(kernels.log_partition(arr, _NO_FORCED, *self._kargs, 1.0)[1])
+        return float(kernels.log_partition(arr, _NO_FORCED, *self._trie_args, self._ones))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        s, e, i = kernels.all_matches(arr, _NO_FORCED, *self._kargs[:4])
+        s, e, i = kernels.all_matches(arr, _NO_FORCED, *self._trie_args)
         return list(zip(s.tolist(), e.tolist(), i.tolist()))
 
     def top_k(self, text: str, k: int = 10, alpha: float = 1.0) -> list[tuple[Segmentation, float]]:
@@ -366,14 +399,16 @@ class Tokenizer:
         # split at document boundaries into `workers` parts of similar size
         cuts = np.searchsorted(offsets, np.linspace(0, n, workers + 1)[1:-1])
         bounds = np.unique(np.concatenate([[0], offsets[cuts], [n]]))
+        alpha = float(alpha)
         base_seed = self._call_seed(seed) if alpha >= 0 else 0
+        extra = self.weights(alpha) if alpha >= 0 else self._scores
 
         def run(part: int):
             a, b = int(bounds[part]), int(bounds[part + 1])
             inner = offsets[(offsets > a) & (offsets < b)]
             doc0 = int(np.searchsorted(offsets, a, side="right")) - 1
             ends, ids, _ = kernels.segment(
-                arr[a:b], inner - a, *self._kargs, float(alpha), base_seed, doc0
+                arr[a:b], inner - a, *self._kargs, extra, alpha, base_seed, doc0
             )
             return ends + a, ids
 
@@ -420,7 +455,7 @@ class Tokenizer:
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
         forced = np.asarray(chunk_ends, dtype=np.int64)[:-1]
-        _, ids, _ = kernels.segment(data, forced, *self._kargs, -1.0, 0, 0)
+        _, ids, _ = kernels.segment(data, forced, *self._kargs, self._scores, -1.0, 0, 0)
         return ids
 
     def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:

@@ -9,9 +9,11 @@ filled by numba kernels on worker threads (they release the GIL).
 from __future__ import annotations
 
 import os
+import queue
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -159,12 +161,7 @@ class Trainer:
                 f"{self.min_count}, {workers} worker(s)"
             )
             tables, corpus_bytes = yield from self._count_ngrams(docs, pool, workers, cancel, clock)
-            keys, logp = ng.build_logp_table(
-                tuple(t[0] for t in tables),
-                tuple(t[1] for t in tables),
-                self.min_count,
-                corpus_bytes,
-            )
+            keys, logp = ng.build_logp_table(*tables, self.min_count, corpus_bytes)
             del tables
             yield Log(f"n-gram model: {int((keys != 0).sum()):,} n-grams kept")
             vocab, counts = yield from self._count_pieces(
@@ -219,72 +216,105 @@ class Trainer:
         if parts:
             yield _pack(parts), n_docs
 
+    def _pipeline(self, docs, collect_heldout, pool, states, fn, cancel, rate):
+        """Run ``fn(state, text, ends)`` over the batches on the worker threads.
+
+        Each state (a worker's tables) is used by one thread at a time; the
+        next batch is prepared while the workers count.  Yields progress.
+        """
+        free: queue.SimpleQueue = queue.SimpleQueue()
+        for st in states:
+            free.put(st)
+        pending: deque = deque()
+
+        def task(text, ends) -> None:
+            st = free.get()
+            try:
+                fn(st, text, ends)
+            finally:
+                free.put(st)
+
+        try:
+            for (text, ends), n_docs in self._batches(docs, collect_heldout):
+                self._check(cancel)
+                while len(pending) >= len(states):
+                    pending.popleft().result()
+                pending.append(pool.submit(task, text, ends))
+                yield rate.progress(docs.done(n_docs))
+            while pending:
+                pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
     def _count_ngrams(self, docs, pool, workers, cancel, clock):
         total, unit = docs.total()
         rate = Rate("count n-grams", total, unit, clock)
-        tables = []
-        for _ in range(workers):
-            keys = np.zeros(1 << 20, np.uint64)
-            tables.append([keys, np.zeros(1 << 20, np.int64), np.zeros(1, np.int64)])
-        corpus_bytes = 0
+        states = [
+            [
+                np.zeros(256 + 65536, np.int64),
+                np.zeros(1 << 20, np.uint64),
+                np.zeros(1 << 20, np.int64),
+                np.zeros(1, np.int64),
+                0,
+            ]
+            for _ in range(workers)
+        ]
 
-        def work(part: int, text, ends) -> None:
-            t = tables[part]
+        def count(st, text, ends) -> None:
+            st[4] += len(text)
             start = 0
             while True:
-                start = ng.count_ngrams(
-                    text, ends, start, self.order, t[0], t[1], t[2], part, workers
-                )
+                start = ng.count_ngrams(text, ends, start, self.order, st[0], st[1], st[2], st[3])
                 if start >= len(ends):
                     return
-                t[0], t[1] = ng.rehash(t[0], t[1], 2 * len(t[0]))
+                st[1], st[2] = ng.rehash(st[1], st[2], 2 * len(st[1]))
 
-        for (text, ends), n_docs in self._batches(docs, collect_heldout=True):
-            self._check(cancel)
-            corpus_bytes += len(text)
-            list(pool.map(work, range(workers), [text] * workers, [ends] * workers))
-            yield rate.progress(docs.done(n_docs))
+        yield from self._pipeline(docs, True, pool, states, count, cancel, rate)
+        corpus_bytes = sum(st[4] for st in states)
         if corpus_bytes == 0:
             raise ValueError("the corpus is empty: no text to train on")
-        distinct = sum(int(t[2][0]) for t in tables)
+        first = states[0]
+        for other in states[1:]:
+            first[0] += other[0]
+            start = 0
+            while True:
+                start = ng.merge_counts(first[1], first[2], first[3], other[1], other[2], start)
+                if start >= len(other[1]):
+                    break
+                first[1], first[2] = ng.rehash(first[1], first[2], 2 * len(first[1]))
+            other.clear()
+        distinct = int(first[3][0]) + int((first[0] > 0).sum())
         yield rate.finished(f"{corpus_bytes:,} bytes, {distinct:,} distinct n-grams")
-        return [(t[0], t[1]) for t in tables], corpus_bytes
+        return (first[0], first[1], first[2]), corpus_bytes
 
     def _count_pieces(self, docs, keys, logp, pool, workers, cancel, clock):
         total, unit = docs.total()
         rate = Rate("segment corpus", total, unit, clock)
-        tables = [list(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
-        stats = [np.zeros(2, np.int64) for _ in range(workers)]
+        states = [
+            [list(ng.new_piece_table(1 << 18, 1 << 22)), np.zeros(2, np.int64)]
+            for _ in range(workers)
+        ]
 
-        def work(w: int, text, ends) -> None:
+        def segment(st, text, ends) -> None:
             start = 0
             while True:
-                tbl = tuple(tables[w])
+                tbl = tuple(st[0])
                 start = ng.ngram_viterbi_count(
-                    text, ends, start, keys, logp, self.order, self.ensure_unicode, tbl, stats[w]
+                    text, ends, start, keys, logp, self.order, self.ensure_unicode, tbl, st[1]
                 )
                 if start >= len(ends):
                     return
                 longest = int(np.diff(ends, prepend=0).max())
-                tables[w] = list(ng.grow_piece_table(tbl, longest))
+                st[0] = list(ng.grow_piece_table(tbl, longest))
 
-        for (text, ends), n_docs in self._batches(docs, collect_heldout=False):
-            self._check(cancel)
-            cuts = np.searchsorted(ends, np.linspace(0, len(text), workers + 1)[1:-1])
-            bounds = [0, *cuts.tolist(), len(ends)]
-
-            def part(w: int, text=text, ends=ends, bounds=bounds) -> None:
-                lo, hi = bounds[w], bounds[w + 1]
-                if hi > lo:
-                    base = ends[lo - 1] if lo > 0 else 0
-                    work(w, text[base : ends[hi - 1]], ends[lo:hi] - base)
-
-            list(pool.map(part, range(workers)))
-            done_bytes = sum(int(s[0]) for s in stats)
-            n_pieces = sum(int(s[1]) for s in stats)
-            yield rate.progress(docs.done(n_docs))
-            yield Metric("ngram_bytes_per_piece", done_bytes, done_bytes / max(n_pieces, 1))
-        vocab, counts = _merge_tables(tables)
+        for ev in self._pipeline(docs, False, pool, states, segment, cancel, rate):
+            yield ev
+            done_bytes = sum(int(st[1][0]) for st in states)
+            n_pieces = sum(int(st[1][1]) for st in states)
+            if n_pieces:
+                yield Metric("ngram_bytes_per_piece", done_bytes, done_bytes / n_pieces)
+        vocab, counts = _merge_tables([st[0] for st in states])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
 

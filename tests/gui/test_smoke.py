@@ -1,0 +1,38 @@
+"""The smoke test command: every main view renders with the bundled model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_gui_smoke_test_command(bundled_model_path, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
+    before = set(tmp_path.rglob("*"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "piecelab", "gui", "--smoke-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "smoke test passed" in proc.stdout
+    assert bundled_model_path.name in proc.stdout
+    assert set(tmp_path.rglob("*")) == before, "the smoke test wrote files"
+
+
+def test_smoke_test_fails_clearly_on_a_bad_model(tmp_path):
+    bad = tmp_path / "bad.model"
+    bad.write_text("[]")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "piecelab", "gui", "--smoke-test", "-m", str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "bad.model" in proc.stderr and "not a BytePiece model" in proc.stderr
