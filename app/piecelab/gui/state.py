@@ -1,50 +1,160 @@
-"""The one workspace object: current model and tokenizer, corpus sources; emits changes."""
+"""The one workspace object: model, tokenizer, corpus, training runs; emits changes.
+
+Widgets bind to this and tests assert on it, not on pixels.  Anything slow (a
+model load, a tokenizer rebuild after an edit) runs on a worker thread and
+arrives back here as a signal, so the GUI thread never blocks on the engine.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from ..engine import Model, Tokenizer
+from ..engine.corpus import Corpus, CorpusOptions
 from .worker import run_in_thread
 
 
-class Workspace(QObject):
-    """Widgets bind to this and tests assert on it, not on pixels."""
+@dataclass
+class TrainingRun:
+    """One training run of this session: its parameters and results, for overlays."""
 
+    name: str
+    params: dict
+    heldout: dict[int, float] = field(default_factory=dict)  # vocab size → bytes/token
+    prune_points: list[tuple[float, float]] = field(default_factory=list)
+    models: dict[int, Model] = field(default_factory=dict)
+    elapsed: float = 0.0
+    cancelled: bool = False
+
+
+def _build(model_or_path: Model | Path) -> Tokenizer:
+    tok = Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
+    tok.tokenize("warm up 预热\n")
+    tok.tokenize("warm up 预热\n", alpha=0.5, seed=0)
+    return tok
+
+
+class Workspace(QObject):
     modelLoading = Signal(str)
-    modelChanged = Signal()
+    modelChanged = Signal()  # a different model was opened (or a run's model adopted)
+    modelEdited = Signal()  # the current vocabulary changed by hand; tokenizer rebuilt
     modelFailed = Signal(str)
+    dirtyChanged = Signal(bool)
+    compareChanged = Signal()
+    corpusChanged = Signal()
+    runsChanged = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model: Model | None = None
         self.tokenizer: Tokenizer | None = None
         self.model_path: Path | None = None
+        self.compare_tokenizer: Tokenizer | None = None
+        self.compare_path: Path | None = None
         self.corpus_paths: list[Path] = []
+        self.corpus_options = CorpusOptions()
+        self.runs: list[TrainingRun] = []
+        self.pinned: set[bytes] = set()
+        self.dirty = False
         self.loading = False
+        self._generation = 0
 
+    # ------------------------------------------------------------------ model
     def open_model(self, path: str | Path) -> None:
         """Load a model in the background (building it compiles kernels on first use)."""
         path = Path(path)
         self.loading = True
+        self._generation += 1
+        gen = self._generation
         self.modelLoading.emit(str(path))
+        run_in_thread(
+            lambda: _build(path),
+            lambda tok: self._adopt(tok, path, gen, edited=False),
+            self._failed,
+            self,
+        )
 
-        def work() -> tuple[Path, Tokenizer]:
-            tok = Tokenizer(path)
-            tok.tokenize("warm up 预热\n")
-            tok.tokenize("warm up 预热\n", alpha=0.5, seed=0)
-            return path, tok
+    def set_model(self, model: Model, path: Path | None = None, edited: bool = True) -> None:
+        """Adopt an in-memory model (an edit, or a freshly trained one)."""
+        self._generation += 1
+        gen = self._generation
+        self.loading = True
+        keep_path = self.model_path if path is None else path
+        run_in_thread(
+            lambda: _build(model),
+            lambda tok: self._adopt(tok, keep_path, gen, edited=edited),
+            self._failed,
+            self,
+        )
 
-        run_in_thread(work, self._loaded, self._failed, self)
-
-    def _loaded(self, result: tuple[Path, Tokenizer]) -> None:
+    def _adopt(self, tok: Tokenizer, path: Path | None, gen: int, edited: bool) -> None:
+        if gen != self._generation:  # a newer request superseded this one
+            return
         self.loading = False
-        self.model_path, self.tokenizer = result
-        self.model = self.tokenizer.model
-        self.modelChanged.emit()
+        self.tokenizer = tok
+        self.model = tok.model
+        self.model_path = path
+        if edited:
+            self._set_dirty(True)
+            self.modelEdited.emit()
+        else:
+            self.pinned.clear()
+            self._set_dirty(False)
+            self.modelChanged.emit()
 
     def _failed(self, message: str) -> None:
         self.loading = False
         self.modelFailed.emit(message)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    def save_model(self, path: str | Path | None = None) -> Path:
+        """Atomic save (temporary file + rename); clears the unsaved flag."""
+        if self.model is None:
+            raise ValueError("no model to save")
+        target = Path(path) if path is not None else self.model_path
+        if target is None or target.suffix.lower() == ".zip":
+            raise ValueError("choose a .model file to save to")
+        self.model.save(target)
+        self.model_path = target
+        self._set_dirty(False)
+        return target
+
+    def open_compare_model(self, path: str | Path) -> None:
+        path = Path(path)
+
+        def done(tok: Tokenizer) -> None:
+            self.compare_tokenizer, self.compare_path = tok, path
+            self.compareChanged.emit()
+
+        run_in_thread(lambda: _build(path), done, self._failed, self)
+
+    # ------------------------------------------------------------------ corpus
+    def set_corpus(self, paths: list[Path], options: CorpusOptions | None = None) -> None:
+        self.corpus_paths = [Path(p) for p in paths]
+        if options is not None:
+            self.corpus_options = options
+        self.corpusChanged.emit()
+
+    def add_corpus(self, paths: list[str | Path]) -> None:
+        new = [Path(p) for p in paths if Path(p) not in self.corpus_paths]
+        if new:
+            self.set_corpus(self.corpus_paths + new)
+
+    def remove_corpus(self, path: str | Path) -> None:
+        self.set_corpus([p for p in self.corpus_paths if p != Path(path)])
+
+    def open_corpus(self) -> Corpus:
+        """A fresh streaming view of the current corpus (the caller closes it)."""
+        return Corpus([str(p) for p in self.corpus_paths], self.corpus_options)
+
+    # ------------------------------------------------------------------ runs
+    def add_run(self, run: TrainingRun) -> None:
+        self.runs.append(run)
+        self.runsChanged.emit()

@@ -1,0 +1,138 @@
+"""Hand-tuning a vocabulary: delete, add, re-weight pieces; find unreachable ones.
+
+Every edit returns a new :class:`Model` (the GUI keeps the old one for undo).
+Deleting hands a piece's count to the pieces the remaining vocabulary cuts it
+into, as the trainer does when it prunes, so the counts keep summing to an
+estimate of the corpus' token count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from . import kernels
+from .model import N_SPECIAL, Model
+from .prune import pack, split_counts
+from .trie import build_trie
+
+
+class EditError(ValueError):
+    """An edit that would break the vocabulary (for example deleting a single byte)."""
+
+
+def _piece_index(model: Model, piece: bytes | int) -> int:
+    if isinstance(piece, (int, np.integer)):
+        i = int(piece) - N_SPECIAL
+        if not 0 <= i < len(model):
+            raise EditError(f"no piece has id {piece}")
+        return i
+    i = model.index.get(piece)
+    if i is None:
+        raise EditError(f"{piece!r} is not in the vocabulary")
+    return i - N_SPECIAL
+
+
+def delete_pieces(
+    model: Model, pieces: Iterable[bytes | int], pinned: Iterable[bytes] = (), workers: int = 1
+) -> Model:
+    """Remove ``pieces`` (bytes or ids); their counts are re-split onto the rest."""
+    drop = sorted({_piece_index(model, p) for p in pieces})
+    pinned_set = set(pinned)
+    for i in drop:
+        p = model.pieces[i]
+        if len(p) == 1:
+            raise EditError(f"single bytes cannot be deleted ({p!r}): every text must stay encodable")
+        if p in pinned_set:
+            raise EditError(f"{p!r} is pinned; unpin it before deleting")
+    if not drop:
+        return model.copy()
+    keep_mask = np.ones(len(model), dtype=bool)
+    keep_mask[drop] = False
+    keep = [p for p, k in zip(model.pieces, keep_mask) if k]
+    kc = model.counts[keep_mask]
+    gained = split_counts(keep, kc, [model.pieces[i] for i in drop], model.counts[drop], workers)
+    return Model.from_counts(dict(zip(keep, (kc + gained).tolist())), model.source)
+
+
+def add_piece(model: Model, piece: bytes, count: int) -> Model:
+    """Add ``piece`` with ``count`` (ids are re-ordered by (length, bytes))."""
+    if not isinstance(piece, bytes) or not piece:
+        raise EditError("a piece is a non-empty byte string")
+    if piece in model.index:
+        raise EditError(f"{piece!r} is already in the vocabulary")
+    if count < 1:
+        raise EditError("the count of a new piece must be at least 1")
+    counts = dict(zip(model.pieces, model.counts.tolist()))
+    counts[piece] = int(count)
+    return Model.from_counts(counts, model.source)
+
+
+def set_count(model: Model, piece: bytes | int, count: int) -> Model:
+    """Re-weight one piece."""
+    if count < 0:
+        raise EditError("counts are whole numbers ≥ 0")
+    i = _piece_index(model, piece)
+    if len(model.pieces[i]) == 1 and count == 0:
+        raise EditError("a single byte needs a count ≥ 1 to stay encodable")
+    out = model.copy()
+    out.counts[i] = int(count)
+    if out.total <= 0:
+        raise EditError("the counts would sum to zero")
+    return out
+
+
+def estimate_count(piece: bytes, documents: Iterable[str], limit_bytes: int = 50_000_000) -> int:
+    """Occurrences of ``piece`` in the documents (non-overlapping), a first guess
+    for the count of a piece added by hand."""
+    total = 0
+    seen = 0
+    for doc in documents:
+        data = doc.encode("utf-8", errors="replace")
+        total += data.count(piece)
+        seen += len(data)
+        if seen >= limit_bytes:
+            break
+    return total
+
+
+def unreachable(model: Model, workers: int = 1) -> np.ndarray:
+    """Per piece (index = id − 3): True if Viterbi never outputs it as itself.
+
+    A piece is unreachable when the vocabulary's own segmentation of its bytes
+    is something else: then no text ever produces it.
+    """
+    ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
+    trie = build_trie(model.pieces, ids)
+    scores = model.log_probs()
+    pool, offs, lens = pack(model.pieces)
+    ends = offs + lens
+    tok_ends, tok_ids, _ = kernels.segment(
+        pool,
+        ends[:-1].astype(np.int64),
+        trie.base,
+        trie.check,
+        trie.value,
+        max(trie.max_depth, 1),
+        scores,
+        scores,
+        -1.0,
+        0,
+        0,
+    )
+    del workers
+    # the token ending where a piece ends must start where it starts and be it
+    pos = np.searchsorted(tok_ends, ends)
+    starts = np.concatenate([[0], tok_ends[:-1]])
+    same = (tok_ends[pos] == ends) & (starts[pos] == offs) & (tok_ids[pos] == ids)
+    return ~same
+
+
+def reachable_after(model: Model, extra: Sequence[bytes]) -> list[bool]:
+    """Whether each of ``extra`` pieces would be reachable if added with count 1."""
+    out = []
+    for p in extra:
+        m = add_piece(model, p, 1) if p not in model.index else model
+        out.append(not bool(unreachable(m)[m.index[p] - N_SPECIAL]))
+    return out

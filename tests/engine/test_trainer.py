@@ -1,0 +1,128 @@
+"""The trainer: byte-identical with BytePiece 0.6.3, events, cancellation, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+
+import pytest
+
+from piecelab import Tokenizer
+from piecelab.engine.events import Cancelled, Log, Metric, Progress, StageDone
+from piecelab.engine.trainer import Trainer
+
+from ..conftest import DATA
+
+GOLDEN = DATA / "golden"
+SETTINGS = {
+    "o6": dict(order=6, max_vocab_size=[1200, 800], min_count=2),
+    "o4_digits": dict(order=4, max_vocab_size=900, min_count=3, isolate_digits=True),
+    "o5_bytes": dict(
+        order=5, max_vocab_size=1000, min_count=2, ensure_unicode=False, max_piece_length=8
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[str]:
+    with gzip.open(DATA / "trainer_corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh]
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_models_are_byte_identical_to_bytepiece(tmp_path, docs, name, workers):
+    trainer = Trainer(**SETTINGS[name])
+    trainer.train(docs, workers=workers)
+    written = trainer.save(tmp_path / f"bp_train_{name}.model")
+    assert written
+    for path in written:
+        golden = GOLDEN / path.name
+        assert path.read_bytes() == golden.read_bytes(), f"{path.name} differs from BytePiece"
+
+
+def test_events_come_in_stage_order(docs):
+    trainer = Trainer(order=6, max_vocab_size=[800, 600])
+    events = list(trainer.run(docs[:800], workers=2, heldout=0.05))
+    stages = [e.stage for e in events if isinstance(e, StageDone)]
+    assert stages == ["count n-grams", "segment corpus", "prune pieces", "evaluate"]
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert all(0 <= p.fraction <= 1 for p in progress)
+    bpp = [e for e in events if isinstance(e, Metric) and e.series == "ngram_bytes_per_piece"]
+    assert bpp and all(m.y > 1 for m in bpp)
+    prune = [e for e in events if isinstance(e, Metric) and e.series == "prune"]
+    assert [int(m.x) <= 800 for m in prune[1:]] == [True] * (len(prune) - 1)
+    held = {
+        int(e.extra["size"]): e.y for e in events if isinstance(e, Metric) and e.series == "heldout"
+    }
+    assert set(held) == {600, 800} and held[800] >= held[600] > 1
+    assert trainer.result.heldout_bytes_per_token == held
+    assert isinstance(events[0], Log)
+    # BytePiece's attribute: one {piece: count} per size, largest first
+    assert [len(p) + 3 for p in trainer.pieces] == [m.vocab_size for m in trainer.models.values()]
+
+
+def test_heldout_documents_are_not_trained_on(docs):
+    marker = "独一无二的标记文本 zqxjkvw"
+    corpus = docs[:400] + [marker * 20]
+    from piecelab.engine.corpus import is_heldout
+
+    frac = 0.3
+    trainer = Trainer(order=6, max_vocab_size=800)
+    trainer.train(corpus, heldout=frac)
+    pieces = trainer.models[800].pieces
+    trained_marker = any("zqxjkvw".encode() in p for p in pieces)
+    assert trained_marker == (not is_heldout(marker * 20, frac))
+
+
+def test_cancel_is_quick_and_leaves_nothing(tmp_path, docs):
+    big = docs * 30
+    cancel = threading.Event()
+    trainer = Trainer(order=6, max_vocab_size=2000)
+    job = trainer.run(big, workers=2, cancel=cancel)
+    for ev in job:
+        if isinstance(ev, Progress) and ev.stage == "segment corpus":
+            break
+    t0 = time.monotonic()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        for _ in job:
+            pass
+    assert time.monotonic() - t0 < 1.0
+    assert trainer.models == {}
+    assert list(tmp_path.iterdir()) == []
+    assert threading.active_count() < 10
+
+
+def test_closing_the_generator_stops_it(docs):
+    trainer = Trainer(order=6, max_vocab_size=800)
+    job = trainer.run(docs * 5, workers=2)
+    next(job)
+    next(job)
+    job.close()
+    assert trainer.models == {}
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="empty"):
+        Trainer(max_vocab_size=300).train(["", ""])
+    with pytest.raises(TypeError, match="re-iterable"):
+        Trainer(max_vocab_size=300).train(iter(["abc"]))
+    with pytest.raises(ValueError, match="at least 259"):
+        Trainer(max_vocab_size=100)
+    with pytest.raises(ValueError, match="order"):
+        Trainer(order=9)
+    with pytest.raises(RuntimeError, match="train first"):
+        Trainer().save("x")
+
+
+def test_trained_model_round_trips(tmp_path, docs):
+    trainer = Trainer(order=6, max_vocab_size=900)
+    trainer.train(docs[:500])
+    (path,) = trainer.save(tmp_path / "m.model")
+    tok = Tokenizer(str(path))
+    text = docs[3]
+    assert tok.decode(tok.encode(text)) == text
+    assert tok.vocab_size <= 900
