@@ -27,16 +27,63 @@ GOLDEN = REPO / "tests" / "data" / "golden"
 SETTINGS = [
     ("o6", dict(order=6, max_vocab_size=[1200, 800], min_count=2)),
     ("o4_digits", dict(order=4, max_vocab_size=900, min_count=3, isolate_digits=True)),
-    ("o5_bytes", dict(order=5, max_vocab_size=1000, min_count=2, ensure_unicode=False,
-                      max_piece_length=8)),
+    (
+        "o5_bytes",
+        dict(order=5, max_vocab_size=1000, min_count=2, ensure_unicode=False, max_piece_length=8),
+    ),
 ]
 
-HAN = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜金生丽水玉出昆冈"
-WORDS = (
-    "the of and to in is that for it as with was on be by this are from or at an which "
-    "kernel memory page driver device file system process thread lock queue buffer "
-    "token piece vocabulary corpus segment byte unicode model train sample prune"
-).split()
+HAN = (
+    "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏"
+    "闰余成岁律吕调阳云腾致雨露结为霜金生丽水玉出昆冈"
+)
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "with",
+    "was",
+    "on",
+    "be",
+    "by",
+    "this",
+    "are",
+    "from",
+    "or",
+    "at",
+    "an",
+    "which",
+    "kernel",
+    "memory",
+    "page",
+    "driver",
+    "device",
+    "file",
+    "system",
+    "process",
+    "thread",
+    "lock",
+    "queue",
+    "buffer",
+    "token",
+    "piece",
+    "vocabulary",
+    "corpus",
+    "segment",
+    "byte",
+    "unicode",
+    "model",
+    "train",
+    "sample",
+    "prune",
+]
 
 
 def make_corpus(n_docs: int = 2500, seed: int = 20231) -> list[str]:

@@ -66,14 +66,14 @@ def test_events_come_in_stage_order(docs):
 
 def test_heldout_documents_are_not_trained_on(docs):
     marker = "独一无二的标记文本 zqxjkvw"
-    corpus = docs[:400] + [marker * 20]
+    corpus = [*docs[:400], marker * 20]
     from piecelab.engine.corpus import is_heldout
 
     frac = 0.3
     trainer = Trainer(order=6, max_vocab_size=800)
     trainer.train(corpus, heldout=frac)
     pieces = trainer.models[800].pieces
-    trained_marker = any("zqxjkvw".encode() in p for p in pieces)
+    trained_marker = any(b"zqxjkvw" in p for p in pieces)
     assert trained_marker == (not is_heldout(marker * 20, frac))
 
 

@@ -43,7 +43,9 @@ def delete_pieces(
     for i in drop:
         p = model.pieces[i]
         if len(p) == 1:
-            raise EditError(f"single bytes cannot be deleted ({p!r}): every text must stay encodable")
+            raise EditError(
+                f"single bytes cannot be deleted ({p!r}): every text must stay encodable"
+            )
         if p in pinned_set:
             raise EditError(f"{p!r} is pinned; unpin it before deleting")
     if not drop:

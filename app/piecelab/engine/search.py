@@ -87,7 +87,6 @@ def mark_emitted(hits: list[Hit], documents: Sequence[str], tokenizer: Tokenizer
             for s, e in zip(seg.starts.tolist(), seg.ends.tolist()):
                 spans.add((int(cob[s]), int(cob[e - 1]) + 1))
             cache[h.doc] = spans
-        out.append(
-            Hit(h.doc, h.start, h.end, h.left, h.match, h.right, h.pattern, (h.start, h.end) in spans)
-        )
+        emitted = (h.start, h.end) in spans
+        out.append(Hit(h.doc, h.start, h.end, h.left, h.match, h.right, h.pattern, emitted))
     return out
