@@ -126,3 +126,18 @@ def test_trained_model_round_trips(tmp_path, docs):
     text = docs[3]
     assert tok.decode(tok.encode(text)) == text
     assert tok.vocab_size <= 900
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_spilling_ngrams_to_disk_keeps_counts_exact(tmp_path, docs, workers, monkeypatch):
+    # a budget far below the corpus' distinct n-grams forces several sorted runs
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    trainer = Trainer(**SETTINGS["o6"], ngram_memory=1 << 18)
+    logs = [e.message for e in trainer.run(docs, workers=workers) if isinstance(e, Log)]
+    assert any("spilled to disk" in m for m in logs)
+    written = trainer.save(tmp_path / "bp_train_o6.model")
+    for path in written:
+        assert path.read_bytes() == (GOLDEN / path.name).read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("piecelab-ngrams-")]

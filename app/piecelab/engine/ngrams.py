@@ -431,3 +431,101 @@ def merge_into(table, pool, offs, lens, cnts):
         if not add_piece(pool, offs[k], offs[k] + lens[k], cnts[k], table):
             return k
     return offs.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def sorted_entries(keys, counts):
+    """The occupied slots of a table as (keys, counts) sorted by key, for a spill run."""
+    m = 0
+    for s in range(keys.shape[0]):
+        if keys[s] != 0:
+            m += 1
+    k = np.empty(m, np.uint64)
+    c = np.empty(m, np.int64)
+    j = 0
+    for s in range(keys.shape[0]):
+        if keys[s] != 0:
+            k[j] = keys[s]
+            c[j] = counts[s]
+            j += 1
+    order = np.argsort(k)
+    return k[order], c[order]
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(hk, hr, size, i):
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            return
+        small = left
+        if left + 1 < size and hk[left + 1] < hk[left]:
+            small = left + 1
+        if hk[small] >= hk[i]:
+            return
+        hk[i], hk[small] = hk[small], hk[i]
+        hr[i], hr[small] = hr[small], hr[i]
+        i = small
+
+
+@njit(cache=True, nogil=True)
+def merge_runs(keys, counts, offsets, min_count):
+    """k-way merge of sorted runs (concatenated, delimited by ``offsets``) summing
+    equal keys; keeps keys whose total count is ≥ ``min_count``."""
+    nruns = offsets.shape[0] - 1
+    pos = offsets[:-1].copy()
+    hk = np.empty(nruns, np.uint64)
+    hr = np.empty(nruns, np.int64)
+    size = 0
+    for r in range(nruns):
+        if pos[r] < offsets[r + 1]:
+            hk[size] = keys[pos[r]]
+            hr[size] = r
+            size += 1
+    for i in range(size // 2 - 1, -1, -1):
+        _sift_down(hk, hr, size, i)
+    cap = 1 << 16
+    ok = np.empty(cap, np.uint64)
+    oc = np.empty(cap, np.int64)
+    m = 0
+    cur = np.uint64(0)
+    acc = 0
+    while size > 0:
+        key = hk[0]
+        r = hr[0]
+        c = counts[pos[r]]
+        pos[r] += 1
+        if pos[r] < offsets[r + 1]:
+            hk[0] = keys[pos[r]]
+        else:
+            size -= 1
+            hk[0] = hk[size]
+            hr[0] = hr[size]
+        _sift_down(hk, hr, size, 0)
+        if key == cur:
+            acc += c
+            continue
+        if cur != 0 and acc >= min_count:
+            if m == cap:
+                cap *= 2
+                ok2 = np.empty(cap, np.uint64)
+                oc2 = np.empty(cap, np.int64)
+                ok2[:m] = ok[:m]
+                oc2[:m] = oc[:m]
+                ok, oc = ok2, oc2
+            ok[m] = cur
+            oc[m] = acc
+            m += 1
+        cur = key
+        acc = c
+    if cur != 0 and acc >= min_count:
+        if m == cap:
+            ok2 = np.empty(cap + 1, np.uint64)
+            oc2 = np.empty(cap + 1, np.int64)
+            ok2[:m] = ok[:m]
+            oc2[:m] = oc[:m]
+            ok, oc = ok2, oc2
+        ok[m] = cur
+        oc[m] = acc
+        m += 1
+    return ok[:m].copy(), oc[:m].copy()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections import deque
@@ -82,8 +84,9 @@ class Trainer:
     """BytePiece's Unigram trainer, compatible with ``bytepiece.Trainer`` 0.6.3.
 
     ``max_vocab_size`` may be a list: one run yields a model per size (largest
-    first, each pruned from the previous).  ``reestimate`` adds a pass that
-    re-segments the corpus with each final vocabulary and recounts its pieces.
+    first, each pruned from the previous).  ``ngram_memory`` bounds the n-gram
+    hash tables (bytes, all workers); a corpus with more distinct n-grams spills
+    sorted runs to a temporary folder and merges them, so counts stay exact.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class Trainer:
         min_count: int = 2,
         isolate_digits: bool = False,
         ensure_unicode: bool = True,
+        ngram_memory: int = 2 << 30,
     ) -> None:
         if not 1 <= order <= ng.MAX_ORDER:
             raise ValueError(f"order must be between 1 and {ng.MAX_ORDER}, got {order}")
@@ -108,6 +112,7 @@ class Trainer:
         self.min_count = min_count
         self.isolate_digits = isolate_digits
         self.ensure_unicode = ensure_unicode
+        self.ngram_memory = int(ngram_memory)
         self.models: dict[int, Model] = {}
         self.result: TrainResult | None = None
 
@@ -248,18 +253,22 @@ class Trainer:
                 f.cancel()
 
     def _count_ngrams(self, docs, pool, workers, cancel, clock):
+        """Count n-grams into per-worker tables; past the memory budget, spill sorted
+        runs to a temporary folder and merge them at the end (exact counts)."""
         total, unit = docs.total()
         rate = Rate("count n-grams", total, unit, clock)
+        max_slots = 1 << max(12, int(self.ngram_memory // (16 * workers)).bit_length() - 1)
         states = [
             [
                 np.zeros(256 + 65536, np.int64),
-                np.zeros(1 << 20, np.uint64),
-                np.zeros(1 << 20, np.int64),
+                np.zeros(min(1 << 20, max_slots), np.uint64),
+                np.zeros(min(1 << 20, max_slots), np.int64),
                 np.zeros(1, np.int64),
                 0,
             ]
             for _ in range(workers)
         ]
+        spill = _Spill()
 
         def count(st, text, ends) -> None:
             st[4] += len(text)
@@ -268,15 +277,40 @@ class Trainer:
                 start = ng.count_ngrams(text, ends, start, self.order, st[0], st[1], st[2], st[3])
                 if start >= len(ends):
                     return
-                st[1], st[2] = ng.rehash(st[1], st[2], 2 * len(st[1]))
+                if 2 * len(st[1]) <= max_slots:
+                    st[1], st[2] = ng.rehash(st[1], st[2], 2 * len(st[1]))
+                else:
+                    spill.write(*ng.sorted_entries(st[1], st[2]))
+                    st[1][:] = 0
+                    st[2][:] = 0
+                    st[3][0] = 0
 
-        yield from self._pipeline(docs, True, pool, states, count, cancel, rate)
-        corpus_bytes = sum(st[4] for st in states)
-        if corpus_bytes == 0:
-            raise ValueError("the corpus is empty: no text to train on")
+        try:
+            yield from self._pipeline(docs, True, pool, states, count, cancel, rate)
+            corpus_bytes = sum(st[4] for st in states)
+            if corpus_bytes == 0:
+                raise ValueError("the corpus is empty: no text to train on")
+            small = states[0][0]
+            for other in states[1:]:
+                small += other[0]
+            if spill.runs:
+                for st in states:
+                    spill.write(*ng.sorted_entries(st[1], st[2]))
+                    st.clear()
+                yield Log(f"merging {spill.runs} n-gram runs spilled to disk")
+                keys, counts = spill.merge(self.min_count)
+            else:
+                keys, counts = self._merge_tables(states)
+        finally:
+            spill.close()
+        distinct = int((keys != 0).sum()) + int((small > 0).sum())
+        yield rate.finished(f"{corpus_bytes:,} bytes, {distinct:,} distinct n-grams")
+        return (small, keys, counts), corpus_bytes
+
+    @staticmethod
+    def _merge_tables(states):
         first = states[0]
         for other in states[1:]:
-            first[0] += other[0]
             start = 0
             while True:
                 start = ng.merge_counts(first[1], first[2], first[3], other[1], other[2], start)
@@ -284,9 +318,7 @@ class Trainer:
                     break
                 first[1], first[2] = ng.rehash(first[1], first[2], 2 * len(first[1]))
             other.clear()
-        distinct = int(first[3][0]) + int((first[0] > 0).sum())
-        yield rate.finished(f"{corpus_bytes:,} bytes, {distinct:,} distinct n-grams")
-        return (first[0], first[1], first[2]), corpus_bytes
+        return first[1], first[2]
 
     def _count_pieces(self, docs, keys, logp, pool, workers, cancel, clock):
         total, unit = docs.total()
@@ -379,6 +411,43 @@ class Trainer:
             out[s] = Model(list(m.pieces), c)
         yield rate.finished()
         return out
+
+
+class _Spill:
+    """Sorted (key, count) runs appended to two temporary files, merged at the end."""
+
+    def __init__(self) -> None:
+        self.dir: str | None = None
+        self.offsets = [0]
+        self.lock = threading.Lock()
+
+    @property
+    def runs(self) -> int:
+        return len(self.offsets) - 1
+
+    def write(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        with self.lock:
+            if self.dir is None:
+                self.dir = tempfile.mkdtemp(prefix="piecelab-ngrams-")
+            with open(os.path.join(self.dir, "keys.bin"), "ab") as fh:
+                keys.tofile(fh)
+            with open(os.path.join(self.dir, "counts.bin"), "ab") as fh:
+                counts.tofile(fh)
+            self.offsets.append(self.offsets[-1] + len(keys))
+
+    def merge(self, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self.dir is not None
+        n = self.offsets[-1]
+        keys = np.memmap(os.path.join(self.dir, "keys.bin"), np.uint64, "r", shape=(n,))
+        counts = np.memmap(os.path.join(self.dir, "counts.bin"), np.int64, "r", shape=(n,))
+        out = ng.merge_runs(keys, counts, np.array(self.offsets, np.int64), max(min_count, 1))
+        del keys, counts
+        return out
+
+    def close(self) -> None:
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
 
 
 def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
