@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from piecelab import Model, Tokenizer, __version__
 from piecelab.cli import main
 from piecelab.engine.render import piece_label
 
-from ..conftest import tiny_counts
+from ..conftest import DATA, tiny_counts
 
 
 @pytest.fixture
@@ -88,17 +87,8 @@ def test_tokenize_errors_are_one_line(capsys, tmp_path, model_path):
     assert code == 2 and "not UTF-8" in err and str(binary) in err
 
 
-def _write_corpus(path, n=400):
-    lines = []
-    for i in range(n):
-        lines.append(
-            json.dumps({"text": f"第{i % 7}章 天地玄黄 the quick brown fox {i % 13} jumps"})
-        )
-        lines.append(
-            json.dumps({"text": "宇宙洪荒，日月盈昃。The lazy dog sleeps again and again."})
-        )
-    with gzip.open(path, "wt", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+def _write_corpus(path):
+    path.write_bytes((DATA / "trainer_corpus.jsonl.gz").read_bytes())
 
 
 def test_train_then_eval(capsys, tmp_path):
@@ -117,7 +107,7 @@ def test_train_then_eval(capsys, tmp_path):
     )
     assert code == 0, err
     figures = json.loads(stdout)
-    assert figures["documents"] == 800 and figures["bytes_per_token"] > 1.5
+    assert figures["documents"] == 2500 and figures["bytes_per_token"] > 1.2
 
 
 def test_train_errors(capsys, tmp_path):

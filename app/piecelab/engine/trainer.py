@@ -340,12 +340,21 @@ class Trainer:
                 longest = int(np.diff(ends, prepend=0).max())
                 st[0] = list(ng.grow_piece_table(tbl, longest))
 
-        for ev in self._pipeline(docs, False, pool, states, segment, cancel, rate):
-            yield ev
+        def metric() -> Metric | None:
             done_bytes = sum(int(st[1][0]) for st in states)
             n_pieces = sum(int(st[1][1]) for st in states)
             if n_pieces:
-                yield Metric("ngram_bytes_per_piece", done_bytes, done_bytes / n_pieces)
+                return Metric("ngram_bytes_per_piece", done_bytes, done_bytes / n_pieces)
+            return None
+
+        for ev in self._pipeline(docs, False, pool, states, segment, cancel, rate):
+            yield ev
+            m = metric()
+            if m is not None:
+                yield m
+        m = metric()
+        if m is not None:
+            yield m
         vocab, counts = _merge_tables([st[0] for st in states])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
