@@ -119,6 +119,7 @@ class Model:
             raise ModelFormatError(
                 f"{source}: not a BytePiece model: not UTF-8 text (byte {exc.start})"
             ) from None
+        del raw
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -127,6 +128,7 @@ class Model:
             raise ModelFormatError(
                 f"{source}: not a BytePiece model: {problem} at {where} ({exc.msg})"
             ) from None
+        del text
         return cls.from_bytepiece(obj, source)
 
     # ------------------------------------------------------------------ write

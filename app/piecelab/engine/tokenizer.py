@@ -128,6 +128,23 @@ def _char_of_byte(data: bytes) -> np.ndarray:
     return np.cumsum((arr & 0xC0) != 0x80) - 1
 
 
+class _PieceIds(dict):
+    """Piece → id: the model's own index, plus the special tokens (no second copy)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: dict[bytes, int]) -> None:
+        super().__init__({s: i for i, s in enumerate(SPECIALS)})
+        self.index = index
+
+    def __getitem__(self, key):
+        got = self.index.get(key)
+        return got if got is not None else super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self.index or super().__contains__(key)
+
+
 def _seed64(seed: int) -> int:
     return int(seed) & _MASK64
 
@@ -153,8 +170,7 @@ class Tokenizer:
         # an object array makes id → bytes a C-level take instead of a Python loop
         self._piece_objs = np.empty(len(self._id2piece), dtype=object)
         self._piece_objs[:] = self._id2piece
-        self._piece2id: dict[bytes | str, int] = {s: i for i, s in enumerate(SPECIALS)}
-        self._piece2id.update(model.index)
+        self._piece2id = _PieceIds(model.index)
         self.vocab_size = model.vocab_size
         self.set_seed(seed)
         t = self._trie
