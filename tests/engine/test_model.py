@@ -111,6 +111,19 @@ def test_zip_errors(tmp_path):
         Model.load(tmp_path)
 
 
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+
+    target = tmp_path / "new.model"
+    atomic_write(target, b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    target.chmod(0o640)
+    atomic_write(target, b"y")
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     target = tmp_path / "m.model"
     target.write_bytes(b"old")
