@@ -60,7 +60,6 @@ def test_non_editable_install_has_resources(tmp_path):
             "install",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
             "--target",
             str(target),
             str(REPO),
@@ -86,3 +85,26 @@ def test_non_editable_install_has_resources(tmp_path):
     where, flags = proc.stdout.strip().splitlines()
     assert Path(where).is_relative_to(target)
     assert flags == "True True"
+
+
+def test_default_model_loads_and_tokenizes():
+    from piecelab import Tokenizer
+    from piecelab.paths import default_model_path
+
+    tok = Tokenizer(str(default_model_path()))
+    assert 7000 < tok.vocab_size <= 8000
+    text = "床前明月光，疑是地上霜。It is a truth universally acknowledged."
+    pieces = tok.tokenize(text)
+    assert b"".join(pieces) == text.encode() and len(pieces) < len(text)
+
+
+@pytest.mark.slow
+def test_default_model_is_reproduced_by_its_script(tmp_path):
+    out = tmp_path / "m.model"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "resources" / "models" / "build_model.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == (REPO / "resources" / "models" / "sample.model").read_bytes()

@@ -34,13 +34,13 @@ def test_ruff_lint_and_format_are_clean():
     cmd = [str(ruff)] if ruff.exists() else [sys.executable, "-m", "ruff"]
     lint = subprocess.run([*cmd, "check", "."], cwd=REPO, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    fmt = subprocess.run(
-        [*cmd, "format", "--check", "."], cwd=REPO, capture_output=True, text=True
-    )
+    fmt = subprocess.run([*cmd, "format", "--check", "."], cwd=REPO, capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
 def test_nothing_installs_a_top_level_app_package():
     text = (REPO / "pyproject.toml").read_text()
-    assert 'where = ["app"]' in text and 'include = ["piecelab*"]' in text
+    assert (
+        'packages = ["piecelab", "piecelab.engine", "piecelab.gui", "piecelab.resources"]' in text
+    )
     assert not (REPO / "app" / "__init__.py").exists()

@@ -18,7 +18,12 @@ HERE = Path(__file__).resolve().parent
 SIZE = 8000
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "sample.model")
+    args = parser.parse_args(argv)
     from piecelab.engine.corpus import Corpus, CorpusOptions
     from piecelab.engine.events import Metric
     from piecelab.engine.trainer import Trainer
@@ -29,7 +34,7 @@ def main() -> int:
         for ev in trainer.run(corpus, workers=2, heldout=0.01):
             if isinstance(ev, Metric) and ev.series == "heldout":
                 print(f"held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
-    (path,) = trainer.save(HERE / "sample.model")
+    (path,) = trainer.save(args.out)
     print(f"wrote {path} ({trainer.models[SIZE].vocab_size:,} ids)")
     return 0
 
