@@ -25,55 +25,130 @@ def _qt_import_hint(exc: ImportError) -> str:
     return msg
 
 
-def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bool = False) -> int:
-    try:
-        from PySide6.QtWidgets import QApplication
-    except ImportError as exc:
-        print(f"piecelab: cannot start Qt: {_qt_import_hint(exc)}", file=sys.stderr)
-        return 1
-    from ..paths import default_model_path, resource_dir
+def guard_none_refcount() -> bool:
+    """Work around PySide6 6.12.0 on Python < 3.12, which crashes long-running GUIs.
+
+    That release returns ``None`` from every void method without taking a
+    reference, so each call (``QPainter.drawRect``, ``QLabel.setText`` …) lowers
+    None's reference count by one, and after some thousands of calls Python
+    aborts with "none_dealloc: deallocating None".  Python 3.12 made None
+    immortal (PEP 683); here, only when a probe shows the leak, we give None the
+    same practically infinite count.  Pinning PySide6 != 6.12.0 is the real fix.
+    """
+    if sys.version_info >= (3, 12):
+        return False
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(64):
+        probe.setObjectName("probe")
+    if sys.getrefcount(None) - before > -32:
+        return False
+    import ctypes
+
+    ctypes.c_ssize_t.from_address(id(None)).value = 1 << 60  # ob_refcnt is the first field
+    return True
+
+
+def create_window(
+    model: str | Path | None = None, corpus: Sequence[str] = (), interactive: bool = True
+):
+    """The QApplication and a shown main window whose model loads in the background.
+
+    Nothing here compiles kernels: the workspace builds and warms the tokenizer
+    on a worker thread, so the window is usable at once.
+    """
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ..paths import default_model_path
     from .main_window import MainWindow
 
+    guard_none_refcount()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("piecelab")
     app.setOrganizationName("piecelab")
     window = MainWindow()
+    window.interactive = interactive
     window.show()
     window.workspace.corpus_paths = [Path(c) for c in corpus]
-    window.workspace.open_model(model or default_model_path())
+    # load once the event loop runs, so the window paints before the loader competes for it
+    path = model or default_model_path()
+    QTimer.singleShot(0, window, lambda: window.workspace.open_model(path))
+    return app, window
+
+
+def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bool = False) -> int:
+    try:
+        import PySide6.QtWidgets  # noqa: F401
+    except ImportError as exc:
+        print(f"piecelab: cannot start Qt: {_qt_import_hint(exc)}", file=sys.stderr)
+        return 1
+    from ..paths import resource_dir
+
+    app, window = create_window(model, corpus, interactive=not smoke_test)
     if smoke_test:
         return _smoke(app, window, resource_dir())
     return app.exec()
 
 
-def _smoke(app, window, resources) -> int:
-    """Wait for the model, render every tab once, check each picture; write nothing."""
-    deadline = time.monotonic() + float(os.environ.get("PIECELAB_SMOKE_TIMEOUT", "120"))
-    ws = window.workspace
-    failure: list[str] = []
-    ws.modelFailed.connect(failure.append)
-    while ws.tokenizer is None and not failure and time.monotonic() < deadline:
+def _wait(app, done, deadline: float, failure: list[str]) -> bool:
+    while not done() and not failure and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
-    if failure or ws.tokenizer is None:
+    app.processEvents()
+    return done() and not failure
+
+
+def _smoke(app, window, resources) -> int:
+    """Wait for the model, render every tab and sub-view once, check each; write nothing."""
+    deadline = time.monotonic() + float(os.environ.get("PIECELAB_SMOKE_TIMEOUT", "120"))
+    ws = window.workspace
+    pg = window.playground
+    failure: list[str] = []
+    ws.modelFailed.connect(failure.append)
+    if not _wait(app, lambda: pg.tokenizer is not None, deadline, failure):
         print(f"smoke test: the model did not load: {failure or 'timeout'}", file=sys.stderr)
         return 1
-    app.processEvents()
+    ws.open_compare_model(ws.model_path)  # compare the model with itself
+    if not _wait(app, lambda: pg.compare.secondary is not None, deadline, failure):
+        print(f"smoke test: the compare model did not load: {failure}", file=sys.stderr)
+        return 1
     problems = []
-    for i in range(window.tabs.count()):
-        window.tabs.setCurrentIndex(i)
+
+    def check(name: str) -> None:
         app.processEvents()
         pix = window.grab()
         if pix.isNull() or pix.width() < 200 or pix.height() < 200:
-            problems.append(f"view {window.tabs.tabText(i)!r} did not render")
-    if window.playground.viterbi.segmentation is None:
+            problems.append(f"view {name!r} did not render")
+
+    views = 0
+    for i in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(i)
+        check(window.tabs.tabText(i))
+        views += 1
+    window.tabs.setCurrentWidget(pg)
+    for i in range(pg.tabs.count()):
+        pg.tabs.setCurrentIndex(i)
+        if pg.tabs.currentWidget() is pg.distribution:
+            pg.distribution.compute()
+        check(f"Playground/{pg.tabs.tabText(i)}")
+        views += 1
+    if pg.viterbi.segmentation is None or not pg.sample_segmentations():
         problems.append("the playground shows no segmentation")
+    if not len(pg.distribution.exact):
+        problems.append("the sampling distribution is empty")
+    if not pg.ids.ids:
+        problems.append("the ids view shows no ids")
+    if pg.compare.pane_b.segmentation is None:
+        problems.append("the compare view shows no second segmentation")
     window.close()
     if problems:
         print("smoke test failed: " + "; ".join(problems), file=sys.stderr)
         return 1
     print(
-        f"smoke test passed: {window.tabs.count()} views rendered, model "
+        f"smoke test passed: {views} views rendered, model "
         f"{ws.model_path.name} ({ws.tokenizer.vocab_size:,} ids), resources at {resources}"
     )
     return 0

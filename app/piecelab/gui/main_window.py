@@ -1,51 +1,55 @@
-"""The main window: menus, the views as tabs, status bar."""
+"""The main window: menus, recent files, drag and drop, the views as tabs, status bar."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from .._version import __version__
 from ..paths import icon_path
-from .playground import Playground
+from .autosave import install_autosave
+from .corpus_view import CorpusView
+from .playground import MODEL_SUFFIXES, Playground
 from .state import Workspace
+from .train_view import TrainView
+from .vocab_view import VocabView
 
 MODEL_FILTER = "BytePiece models (*.model *.json *.zip);;All files (*)"
+SAVE_FILTER = "BytePiece models (*.model);;All files (*)"
+RECENT_KEY = "recentFiles"
+MAX_RECENT = 10
 
 
-def _placeholder(text: str) -> QWidget:
-    w = QWidget()
-    layout = QVBoxLayout(w)
-    label = QLabel(text)
-    label.setWordWrap(True)
-    layout.addWidget(label)
-    layout.addStretch(1)
-    return w
+def readable_error(message: str) -> str:
+    """The message without any traceback the worker appended (for unexpected errors)."""
+    return message.split("\n\nTraceback", 1)[0].strip() or "unknown error"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workspace: Workspace | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace | None = None, settings: QSettings | None = None
+    ) -> None:
         super().__init__()
         self.workspace = workspace or Workspace(self)
+        self.settings = settings if settings is not None else QSettings()
+        self._pending_recent: Path | None = None
+        self.interactive = True  # False (smoke test): report problems in the status bar only
         self.setWindowTitle("piecelab")
         self.setWindowIcon(QIcon(str(icon_path())))
         self.resize(1200, 760)
+        self.setAcceptDrops(True)
         self.tabs = QTabWidget()
         self.playground = Playground(self.workspace)
         self.tabs.addTab(self.playground, "Playground")
-        self.tabs.addTab(_placeholder("Corpus sources will be listed here."), "Corpus")
-        self.tabs.addTab(_placeholder("Training parameters and live charts."), "Train")
-        self.tabs.addTab(_placeholder("The vocabulary inspector."), "Vocabulary")
+        self.corpus_view = CorpusView(self.workspace)
+        self.train_view = TrainView(self.workspace)
+        self.vocab_view = VocabView(self.workspace)
+        self.tabs.addTab(self.corpus_view, "Corpus")
+        self.tabs.addTab(self.train_view, "Train")
+        self.tabs.addTab(self.vocab_view, "Vocabulary")
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self.workspace.modelLoading.connect(
@@ -53,14 +57,32 @@ class MainWindow(QMainWindow):
         )
         self.workspace.modelChanged.connect(self._model_changed)
         self.workspace.modelFailed.connect(self._model_failed)
+        self.workspace.dirtyChanged.connect(lambda _: self._update_title())
         self.statusBar().showMessage("Ready")
+        install_autosave(self, self.workspace)
 
+    # ------------------------------------------------------------- menus
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         open_action = QAction("&Open model…", self)
         open_action.setShortcut(QKeySequence.StandardKey.Open)
         open_action.triggered.connect(self.open_model_dialog)
         file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        compare_action = QAction("Open a model to &compare…", self)
+        compare_action.triggered.connect(self._open_compare)
+        file_menu.addAction(compare_action)
+        file_menu.addSeparator()
+        save_action = QAction("&Save model", self)
+        save_action.setShortcut(QKeySequence.StandardKey.Save)
+        save_action.triggered.connect(self.save)
+        file_menu.addAction(save_action)
+        save_as = QAction("Save model &as…", self)
+        save_as.setShortcut(QKeySequence.StandardKey.SaveAs)
+        save_as.triggered.connect(self.save_as)
+        file_menu.addAction(save_as)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -77,17 +99,149 @@ class MainWindow(QMainWindow):
         )
         help_menu.addAction(about)
 
+    def _open_compare(self) -> None:
+        self.tabs.setCurrentWidget(self.playground)
+        self.playground.tabs.setCurrentWidget(self.playground.compare)
+        self.playground.compare.open_dialog()
+
+    # ------------------------------------------------------------- opening
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
         if path:
-            self.workspace.open_model(path)
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a model the user chose; it joins the recent files once it loads."""
+        self._pending_recent = Path(path).resolve()
+        self.workspace.open_model(self._pending_recent)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):  # an INI file gives a single entry back as a string
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
+        self.settings.setValue(RECENT_KEY, files[:MAX_RECENT])
+        self.settings.sync()
+        self._fill_recent_menu()
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = self.recent_files()
+        for k, f in enumerate(files, 1):
+            action = menu.addAction(f"&{k % 10} {Path(f).name}  —  {Path(f).parent}")
+            action.setData(f)
+            action.setEnabled(Path(f).is_file())
+            action.triggered.connect(lambda _=False, f=f: self.open_path(f))
+        if files:
+            menu.addSeparator()
+            menu.addAction("Clear the list", self._clear_recent)
+        else:
+            menu.addAction("(no recent models)").setEnabled(False)
+
+    def _clear_recent(self) -> None:
+        self.settings.setValue(RECENT_KEY, [])
+        self.settings.sync()
+        self._fill_recent_menu()
+
+    @staticmethod
+    def _model_files(mime) -> list[Path]:
+        if not mime.hasUrls():
+            return []
+        paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        return [p for p in paths if p.suffix.lower() in MODEL_SUFFIXES]
+
+    def dragEnterEvent(self, event) -> None:
+        if self._model_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:
+        files = self._model_files(event.mimeData())
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(files[0])
+
+    # ------------------------------------------------------------- workspace signals
+    def _update_title(self) -> None:
+        ws = self.workspace
+        name = Path(ws.model_path).name if ws.model_path else "model"
+        star = " *" if ws.dirty else ""
+        self.setWindowTitle(f"piecelab — {name}{star}" if ws.model is not None else "piecelab")
 
     def _model_changed(self) -> None:
         ws = self.workspace
+        self._update_title()
         name = Path(ws.model_path).name if ws.model_path else "model"
-        self.setWindowTitle(f"piecelab — {name}")
         self.statusBar().showMessage(f"{name}: {ws.tokenizer.vocab_size:,} ids")
+        if self._pending_recent is not None and ws.model_path == self._pending_recent:
+            self._add_recent(self._pending_recent)
+        self._pending_recent = None
 
     def _model_failed(self, message: str) -> None:
+        self._pending_recent = None
         self.statusBar().showMessage("Could not open the model")
-        QMessageBox.warning(self, "Could not open the model", message)
+        if self.interactive:
+            QMessageBox.warning(self, "Could not open the model", readable_error(message))
+
+    # ------------------------------------------------------------- saving, closing
+    def save(self) -> bool:
+        """Save to the model's own file (asks for one if it has none, or is a .zip)."""
+        ws = self.workspace
+        if ws.model is None:
+            return False
+        path = ws.model_path
+        if path is None or path.suffix.lower() not in (".model", ".json"):
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        if self.workspace.model is None:
+            return False
+        current = self.workspace.model_path
+        start = str(current.with_suffix(".model")) if current is not None else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", start, SAVE_FILTER)
+        return self._save_to(Path(path)) if path else False
+
+    def _save_to(self, path: Path | None) -> bool:
+        """Save to ``path`` (None: the model's own file)."""
+        try:
+            saved = self.workspace.save_model(path)
+        except (OSError, ValueError) as exc:
+            target = path or self.workspace.model_path
+            QMessageBox.warning(self, "Could not save the model", f"{target}: {exc}")
+            return False
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {saved}")
+        return True
+
+    def closeEvent(self, event) -> None:
+        for i in range(self.tabs.count()):
+            can_close = getattr(self.tabs.widget(i), "can_close", None)
+            if can_close is not None and not can_close():
+                event.ignore()
+                return
+        if self.workspace.dirty:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                "The vocabulary has unsaved changes. Save them before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel or (
+                answer == QMessageBox.StandardButton.Save and not self.save()
+            ):
+                event.ignore()
+                return
+        event.accept()

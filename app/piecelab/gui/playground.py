@@ -1,57 +1,311 @@
-"""Editor beside the deterministic segmentation, updated as the user types."""
+"""Editor beside side-by-side segmentation panes, updated as the user types.
+
+The Playground tab holds the sampling controls (α, seed, number of samples),
+the editor, and sub-tabs: the segmentation panes (one deterministic, N sampled),
+the sampling distribution, the ids, and the comparison with a second model.
+Hovering a token highlights its source span in the editor and in every pane.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+import random
+
+import numpy as np
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
     QSplitter,
+    QTabWidget,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from ..engine import Segmentation, Tokenizer
+from .compare_view import CompareView
+from .ids_view import IdsView
+from .sampling_view import SamplingView
 from .state import Workspace
-from .token_view import TokenView
+from .token_view import SegmentationPane, TokenView, warm_up
+from .worker import run_in_thread
 
 SAMPLE_TEXT = (
     "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n"
     "It was the best of times, it was the worst of times.\n"
 )
+MODEL_SUFFIXES = (".model", ".json", ".zip")
+MAX_SAMPLES = 8
+DEBOUNCE_MS = 50
+
+
+class SamplingControls(QWidget):
+    """α (slider + spin box), deterministic switch, seed, Resample, number of samples."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
+        self.alpha_slider.setRange(1, 100)
+        self.alpha_slider.setValue(30)
+        self.alpha_slider.setMinimumWidth(120)
+        self.alpha_spin = QDoubleSpinBox()
+        self.alpha_spin.setRange(0.01, 1.0)
+        self.alpha_spin.setSingleStep(0.01)
+        self.alpha_spin.setDecimals(2)
+        self.alpha_spin.setValue(0.3)
+        self.alpha_spin.setToolTip("Sampling temperature α: P(seg) ∝ Π p(piece)^α")
+        self.deterministic = QCheckBox("Deterministic only")
+        self.deterministic.setToolTip("Hide the sampled panes; show only the Viterbi path")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setValue(0)
+        self.resample = QPushButton("Resample")
+        self.resample.setToolTip("Draw again with a new seed")
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(1, MAX_SAMPLES)
+        self.samples_spin.setValue(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (
+            QLabel("α"),
+            self.alpha_slider,
+            self.alpha_spin,
+            self.deterministic,
+            QLabel("seed"),
+            self.seed_spin,
+            self.resample,
+            QLabel("samples"),
+            self.samples_spin,
+        ):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self.alpha_slider.valueChanged.connect(lambda v: self.alpha_spin.setValue(v / 100))
+        self.alpha_spin.valueChanged.connect(self._spin_changed)
+        self.deterministic.toggled.connect(self._mode_changed)
+        self.seed_spin.valueChanged.connect(self.changed)
+        self.samples_spin.valueChanged.connect(self.changed)
+        self.resample.clicked.connect(self.new_seed)
+
+    @property
+    def alpha(self) -> float:
+        return round(self.alpha_spin.value(), 2)
+
+    @property
+    def seed(self) -> int:
+        return self.seed_spin.value()
+
+    @property
+    def n_samples(self) -> int:
+        return 0 if self.deterministic.isChecked() else self.samples_spin.value()
+
+    def new_seed(self) -> None:
+        old = self.seed_spin.value()
+        seed = old
+        while seed == old:
+            seed = random.randrange(self.seed_spin.maximum())
+        self.seed_spin.setValue(seed)
+
+    def _spin_changed(self, value: float) -> None:
+        self.alpha_slider.blockSignals(True)
+        self.alpha_slider.setValue(round(value * 100))
+        self.alpha_slider.blockSignals(False)
+        self.changed.emit()
+
+    def _mode_changed(self, on: bool) -> None:
+        for w in (self.alpha_slider, self.alpha_spin, self.seed_spin, self.resample):
+            w.setEnabled(not on)
+        self.samples_spin.setEnabled(not on)
+        self.changed.emit()
+
+
+class Editor(QPlainTextEdit):
+    """The text editor; model files dropped on it go to the main window instead."""
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        if source.hasUrls() and any(
+            u.toLocalFile().lower().endswith(MODEL_SUFFIXES) for u in source.urls()
+        ):
+            return False
+        return super().canInsertFromMimeData(source)
 
 
 class Playground(QWidget):
+    refreshed = Signal()  # after every re-render of the panes (tests and benchmarks wait on it)
+    tokenizerReady = Signal()  # a new model's kernels are warm and the panes show it
+
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.editor = QPlainTextEdit(SAMPLE_TEXT)
-        self.viterbi = TokenView()
-        self.stats = QLabel("no model")
-        pane = QWidget()
-        pl = QVBoxLayout(pane)
-        pl.setContentsMargins(0, 0, 0, 0)
-        pl.addWidget(QLabel("<b>Deterministic (Viterbi)</b>"))
-        pl.addWidget(self.viterbi)
-        pl.addWidget(self.stats)
+        self.tokenizer: Tokenizer | None = None
+        self.controls = SamplingControls()
+        self.editor = Editor(SAMPLE_TEXT)
+        self.viterbi = SegmentationPane("Deterministic (Viterbi)")
+        self.samples: list[SegmentationPane] = []
+        self.sample_split = QSplitter(Qt.Orientation.Vertical)
+        self.sample_split.setChildrenCollapsible(False)
+        panes = QSplitter(Qt.Orientation.Horizontal)
+        panes.addWidget(self.viterbi)
+        panes.addWidget(self.sample_split)
+        self.distribution = SamplingView()
+        self.ids = IdsView()
+        self.compare = CompareView(workspace)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(panes, "Segmentations")
+        self.tabs.addTab(self.distribution, "Sampling distribution")
+        self.tabs.addTab(self.ids, "Ids")
+        self.tabs.addTab(self.compare, "Compare")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.editor)
-        split.addWidget(pane)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(split)
+        layout.addWidget(self.controls)
+        layout.addWidget(split, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(60)
+        self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
+        self._stale: set[QWidget] = set()
+        self._char_pos: np.ndarray | None = None
+        self._set_sample_count(1)
         self.editor.textChanged.connect(self._timer.start)
-        workspace.modelChanged.connect(self.refresh)
+        self.controls.changed.connect(self._controls_changed)
+        self.tabs.currentChanged.connect(lambda _: self._refresh_current_sub_view())
+        self.distribution.selection_button.clicked.connect(self._use_selection)
+        self.viterbi.view.hovered.connect(self.highlight_span)
+        self.compare.hovered.connect(self.highlight_span)
+        workspace.modelChanged.connect(self._model_arrived)
+        workspace.modelEdited.connect(self._model_arrived)
 
-    def refresh(self) -> None:
+    # ------------------------------------------------------------- model
+    def _model_arrived(self) -> None:
         tok = self.workspace.tokenizer
         if tok is None:
             return
-        seg = tok.segment(self.editor.toPlainText())
-        self.viterbi.show_segmentation(seg)
-        self.stats.setText(
-            f"{len(seg)} tokens · {seg.bytes_per_token:.2f} bytes/token · "
-            f"{seg.chars_per_token:.2f} chars/token · log p {seg.score:.1f}"
-        )
+        self.viterbi.stats.setText("preparing the model …")
+        run_in_thread(lambda: warm_up(tok), self._warm, self._warm_failed, self)
+
+    def _warm(self, tok: Tokenizer) -> None:
+        if tok is not self.workspace.tokenizer:  # superseded while warming up
+            return
+        self.set_tokenizer(tok)
+
+    def _warm_failed(self, message: str) -> None:
+        self.viterbi.show_message(f"The model cannot tokenize: {message}")
+
+    def set_tokenizer(self, tok: Tokenizer) -> None:
+        """Show ``tok``'s segmentations (its kernels must already be compiled)."""
+        self.tokenizer = tok
+        self.distribution.set_tokenizer(tok)
+        self.compare.set_primary(tok)
+        self.refresh()
+        self.tokenizerReady.emit()
+
+    # ------------------------------------------------------------- panes
+    def _set_sample_count(self, n: int) -> None:
+        while len(self.samples) < n:
+            pane = SegmentationPane("Sampled")
+            pane.view.hovered.connect(self.highlight_span)
+            self.sample_split.addWidget(pane)
+            self.samples.append(pane)
+        while len(self.samples) > n:
+            pane = self.samples.pop()
+            pane.setParent(None)
+            pane.deleteLater()
+        self.sample_split.setVisible(n > 0)
+
+    def _controls_changed(self) -> None:
+        c = self.controls
+        self.distribution.set_sampling(c.alpha, c.seed)
+        self.refresh()
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def refresh(self) -> None:
+        """Re-segment the editor text into every pane (and the visible sub-view)."""
+        self._timer.stop()
+        self._char_pos = None
+        tok = self.tokenizer
+        c = self.controls
+        self._set_sample_count(c.n_samples)
+        if tok is None:
+            return
+        text = self.text()
+        try:
+            seg = tok.segment(text)
+        except ValueError as exc:  # e.g. a lone surrogate pasted into the editor
+            self.viterbi.show_message(str(exc))
+            return
+        self.viterbi.show_segmentation(seg, tok)
+        for k, pane in enumerate(self.samples):
+            seed = c.seed + k
+            pane.set_title(f"Sampled (α={c.alpha:g}, seed {seed})")
+            pane.show_segmentation(
+                tok.segment(text, alpha=c.alpha, seed=seed), tok, reference=seg, alpha=c.alpha
+            )
+        self._stale = {self.ids, self.compare}
+        self._refresh_current_sub_view()
+        self.refreshed.emit()
+
+    def _refresh_current_sub_view(self) -> None:
+        w = self.tabs.currentWidget()
+        if w not in self._stale or self.tokenizer is None:
+            return
+        self._stale.discard(w)
+        c = self.controls
+        if w is self.ids:
+            self.ids.show_text(self.tokenizer, self.text(), c.alpha, c.seed)
+        elif w is self.compare:
+            self.compare.set_text(self.text())
+
+    def sample_segmentations(self) -> list[Segmentation]:
+        return [p.segmentation for p in self.samples if p.segmentation is not None]
+
+    def _use_selection(self) -> None:
+        text = self.editor.textCursor().selectedText().replace("\u2029", "\n")
+        if text:
+            self.distribution.text_edit.setText(text)
+
+    # ------------------------------------------------------------- hover links
+    def views(self) -> list[TokenView]:
+        return [self.viterbi.view, *(p.view for p in self.samples), *self.compare.views()]
+
+    def highlight_span(self, start: int, end: int) -> None:
+        """Highlight bytes ``[start, end)`` in every pane and in the editor (-1 clears)."""
+        for v in self.views():
+            v.set_highlight(start, end)
+        seg = self.viterbi.segmentation
+        sel: list[QTextEdit.ExtraSelection] = []
+        text = self.text()
+        if start >= 0 and seg is not None and end <= len(seg.data) and seg.text == text:
+            cob = seg.char_of_byte
+            c0, c1 = int(cob[start]), int(cob[end - 1]) + 1
+            if self._char_pos is None:  # char index → UTF-16 position (astral chars count 2)
+                wide = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) > 0xFFFF
+                self._char_pos = np.concatenate([[0], np.cumsum(wide + 1)])
+            s = QTextEdit.ExtraSelection()
+            cursor = QTextCursor(self.editor.document())
+            cursor.setPosition(int(self._char_pos[c0]))
+            cursor.setPosition(int(self._char_pos[c1]), QTextCursor.MoveMode.KeepAnchor)
+            fmt = QTextCharFormat()
+            color = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+            color.setAlpha(110)
+            fmt.setBackground(color)
+            s.cursor, s.format = cursor, fmt
+            sel.append(s)
+        self.editor.setExtraSelections(sel)
+
+    def highlighted_editor_text(self) -> str:
+        sel = self.editor.extraSelections()
+        return sel[0].cursor.selectedText() if sel else ""

@@ -1,40 +1,537 @@
-"""Render a segmentation as colored token spans (hex for partial characters)."""
+"""Render a segmentation as colored token boxes (hex for partial characters).
+
+``TokenView`` is a custom-painted scroll area, not a rich-text document: labels
+and their widths come from a per-tokenizer table filled once per id, the line
+wrap is a few ``searchsorted`` calls per line, and ``paintEvent`` draws only the
+visible lines, each line's fills as one image row and, when its labels are
+plain (Latin, CJK, symbols), its text as one string.  A 5 KB paragraph
+re-renders in a few milliseconds.  Hit-testing maps the mouse to a token for the
+tooltip and for hover links between panes (by byte span, the same in every pane
+of the same text).
+"""
 
 from __future__ import annotations
 
 import html
+import math
+import re
+import unicodedata
+import weakref
 
-from PySide6.QtWidgets import QTextBrowser, QWidget
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QFrame,
+    QLabel,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..engine import Segmentation
-from ..engine.render import piece_label
+from ..engine import Segmentation, Tokenizer
+from ..engine.model import N_SPECIAL
+from ..engine.render import hex_bytes, is_complete, piece_label
 
-# pairs readable on light and dark backgrounds (text colour stays the palette's)
-PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948")
+# fills are semi-transparent over the palette's base, so text stays readable in
+# light and dark themes; the text itself is always the palette's text color
+HUES = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948")
+FILL_ALPHA = 80
+GRAYS = ("#8c8c8c", "#5f5f5f")  # fills of tokens that hold part of a character (hex labels)
+DIFF_COLOR = QColor("#d62728")
+LINE_CACHE = 2000  # rendered lines kept per view: typing re-renders only the lines it changes
+_ARGB = QImage.Format.Format_ARGB32_Premultiplied
+SEP = "\u2002\u2009"  # en space + thin space: the room between two labels of one line
+PAD_V, MARGIN, VGAP = 2, 6, 4
+# labels made only of these draw exactly where their measured advances say, so a
+# line of them is drawn as one string; any other label (RTL, combining marks,
+# emoji, complex scripts) makes its line draw token by token
+_PLAIN = re.compile(
+    "[\x20-\x7e\xa1-\xac\xae-\u024f\u0370-\u03ff\u0400-\u0482\u048a-\u052f"
+    "\u2010-\u2027\u2030-\u205e\u2100-\u25ff\u27e8\u27e9\u2e80-\u2fdf\u3000-\u303f"
+    "\u3040-\u30ff\u3100-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff01-\uffdc]*"
+)
 
 
-def segmentation_html(seg: Segmentation) -> str:
-    parts = []
-    for k, piece in enumerate(seg.pieces):
-        color = PALETTE[k % len(PALETTE)]
-        label = html.escape(piece_label(piece))
-        if piece.endswith(b"\n"):
-            label += "<br>"
-        parts.append(
-            f'<span style="background-color:{color}55; border-bottom:2px solid {color}">'
-            f"{label}</span>"
-        )
-    return "<div style='font-size:12pt; line-height:150%'>" + "\u200b".join(parts) + "</div>"
+def warm_up(tok: Tokenizer) -> Tokenizer:
+    """Call every kernel the GUI uses once, so numba compiles them off the GUI thread."""
+    text = "warm up 预热\n\n"
+    seg = tok.segment(text)
+    sampled = tok.segment(text, alpha=0.5, seed=0)
+    tok.log_prob(sampled, 0.5)
+    tok.top_k(text, 2, 0.5)
+    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
+    tok.encode(text, alpha=0.5, seed=0)
+    tok.decode(seg.ids.tolist())
+    tok.count_segmentations(text)
+    return tok
 
 
-class TokenView(QTextBrowser):
-    """A read-only pane showing one segmentation."""
+def format_prob(logp: float) -> str:
+    """exp(logp) readable even when it underflows a float (``3.2e-1234``)."""
+    if not math.isfinite(logp):
+        return "0" if logp < 0 else "inf"
+    if logp > -700:
+        return f"{math.exp(logp):.3g}"
+    e10 = logp / math.log(10)
+    exp = math.floor(e10)
+    return f"{10 ** (e10 - exp):.2f}e{exp}"
+
+
+def segmentation_stats(seg: Segmentation) -> str:
+    return (
+        f"{len(seg):,} tokens · {seg.bytes_per_token:.2f} bytes/token · "
+        f"{seg.chars_per_token:.2f} chars/token · path log p {seg.score:,.2f}"
+    )
+
+
+def display_label(piece: bytes) -> str:
+    """``piece_label`` plus visible forms of invisible characters, ◌ before a lone mark."""
+    label = piece_label(piece)
+    out = []
+    for c in label:
+        cat = unicodedata.category(c)
+        out.append(f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c)
+    label = "".join(out)
+    if label and unicodedata.category(label[0]).startswith("M"):
+        label = "◌" + label
+    return label
+
+
+class _LabelTable:
+    """Label, advance, newline count, partial and plain flags per id, filled on demand."""
+
+    def __init__(self, tok: Tokenizer, fm: QFontMetricsF) -> None:
+        n = tok.vocab_size
+        self.tok, self.fm = weakref.ref(tok), fm
+        self.labels = np.empty(n, dtype=object)
+        self.adv = np.full(n, np.nan)
+        self.newlines = np.zeros(n, dtype=np.int32)
+        self.partial = np.zeros(n, dtype=bool)
+        self.plain = np.zeros(n, dtype=bool)
+
+    def fill(self, ids: np.ndarray) -> None:
+        todo = ids[np.isnan(self.adv[ids])]
+        if not len(todo):
+            return
+        tok = self.tok()
+        for i in np.unique(todo).tolist():
+            piece = tok.id_to_piece(i)
+            piece = piece.encode() if isinstance(piece, str) else piece
+            label = display_label(piece)
+            self.labels[i] = label
+            self.adv[i] = self.fm.horizontalAdvance(label)
+            self.newlines[i] = len(piece) - len(piece.rstrip(b"\n"))
+            self.partial[i] = not is_complete(piece)
+            self.plain[i] = _PLAIN.fullmatch(label) is not None
+
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _table(tok: Tokenizer, fm: QFontMetricsF, font_key: str) -> _LabelTable:
+    per_font = _TABLES.setdefault(tok, {})
+    table = per_font.get(font_key)
+    if table is None:
+        table = per_font[font_key] = _LabelTable(tok, fm)
+    return table
+
+
+def same_spans(seg: Segmentation, reference: Segmentation) -> np.ndarray:
+    """Per token of ``seg``: is its byte span also a token of ``reference``?"""
+    bounds = np.concatenate(([0], reference.ends))
+    k = np.searchsorted(bounds, seg.starts)
+    k1 = np.minimum(k + 1, len(bounds) - 1)
+    hit = (k < len(bounds) - 1) & (bounds[np.minimum(k, len(bounds) - 1)] == seg.starts)
+    return hit & (bounds[k1] == seg.ends)
+
+
+def _premultiplied(color: QColor, alpha: int) -> int:
+    a = alpha / 255
+    r, g, b = (round(v * a) for v in (color.red(), color.green(), color.blue()))
+    return (alpha << 24) | (r << 16) | (g << 8) | b
+
+
+class TokenView(QAbstractScrollArea):
+    """A read-only pane showing one segmentation as colored boxes.
+
+    ``hovered(start, end)`` reports the byte span under the mouse (``-1, -1``
+    when it leaves a token); :meth:`set_highlight` fills the tokens that overlap
+    a span (the hover of another pane).
+    """
+
+    hovered = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.viewport().setMouseTracking(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.segmentation: Segmentation | None = None
-        self.setOpenLinks(False)
+        self.tokenizer: Tokenizer | None = None
+        self.labels: list[str] = []
+        self.different = np.zeros(0, dtype=bool)
+        self.last_tooltip = ""
+        self._highlight: tuple[int, int] | None = None
+        self._hover = -1
+        self._layout_width = -1.0
+        self._fills = np.array([_premultiplied(QColor(h), FILL_ALPHA) for h in HUES], np.uint32)
+        self._grays = np.array([_premultiplied(QColor(g), FILL_ALPHA) for g in GRAYS], np.uint32)
+        self._line_cache: dict[tuple, QImage] = {}
+        self._set_arrays(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32))
 
-    def show_segmentation(self, seg: Segmentation) -> None:
-        self.segmentation = seg
-        self.setHtml(segmentation_html(seg))
+    def _set_arrays(self, ids, adv, newlines, partial=None, plain=None) -> None:
+        n = len(ids)
+        self._fm = QFontMetricsF(self.font())
+        self._sep = self._fm.horizontalAdvance(SEP)
+        self._w = adv + self._sep
+        self._newlines = newlines
+        self._partial = partial if partial is not None else np.zeros(n, dtype=bool)
+        self._plain = plain if plain is not None else np.ones(n, dtype=bool)
+        seg = self.segmentation
+        self._starts = seg.starts if seg is not None else np.zeros(0, np.int64)
+        self._ends = seg.ends if seg is not None else np.zeros(0, np.int64)
+
+    # ------------------------------------------------------------- content
+    def show_segmentation(
+        self,
+        seg: Segmentation,
+        tokenizer: Tokenizer,
+        reference: Segmentation | None = None,
+    ) -> None:
+        """Show ``seg``; tokens whose byte span is not one of ``reference``'s are marked."""
+        self.segmentation, self.tokenizer = seg, tokenizer
+        font_key = self.font().key()
+        table = _table(tokenizer, QFontMetricsF(self.font()), font_key)
+        ids = seg.ids
+        table.fill(ids)
+        self.labels = table.labels[ids].tolist()
+        self._set_arrays(
+            ids, table.adv[ids], table.newlines[ids], table.partial[ids], table.plain[ids]
+        )
+        self.set_reference(reference, update=False)
+        self._hover = -1
+        self._relayout(force=True)
+
+    def set_reference(self, reference: Segmentation | None, update: bool = True) -> None:
+        seg = self.segmentation
+        if seg is None or reference is None or reference.data != seg.data:
+            self.different = np.zeros(len(seg) if seg is not None else 0, dtype=bool)
+        else:
+            self.different = ~same_spans(seg, reference)
+        if update:
+            self.viewport().update()
+
+    def set_highlight(self, start: int, end: int) -> None:
+        """Fill the tokens overlapping bytes ``[start, end)``; ``start < 0`` clears."""
+        new = (start, end) if start >= 0 else None
+        if new != self._highlight:
+            self._highlight = new
+            self.viewport().update()
+
+    def clear(self) -> None:
+        self.segmentation = None
+        self.labels = []
+        self.different = np.zeros(0, dtype=bool)
+        self._set_arrays(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32))
+        self._relayout(force=True)
+
+    # ------------------------------------------------------------- layout
+    def _line_height(self) -> int:
+        return math.ceil(self._fm.height()) + 2 * PAD_V + VGAP
+
+    def _relayout(self, force: bool = False) -> None:
+        """Greedy line wrap, vectorized: the next line's start for every possible start."""
+        width = max(self.viewport().width() - 2 * MARGIN, 40)
+        if width == self._layout_width and not force:
+            return
+        self._layout_width = width
+        w, nl = self._w, self._newlines
+        n = len(w)
+        cum = np.zeros(n + 1)
+        np.cumsum(w, out=cum[1:])
+        pos = np.arange(n)
+        # a line starting at token a ends before the first token that overflows it,
+        # after at least one token, and right after a newline token
+        nxt = np.maximum(np.searchsorted(cum, cum[:-1] + width, side="right") - 1, pos + 1)
+        brk = np.minimum.accumulate(np.where(nl > 0, pos, n)[::-1])[::-1]
+        nxt = np.minimum(nxt, brk + 1).tolist()
+        steps = np.maximum(nl, 1)[np.minimum(nxt, n) - 1 if n else pos].tolist()
+        la, lnum = [], []
+        a = line = 0
+        while a < n:
+            la.append(a)
+            lnum.append(line)
+            line += steps[a]
+            a = nxt[a]
+        self._la = np.array(la, dtype=np.int64)
+        self._lb = np.append(self._la[1:], n).astype(np.int64)
+        self._lnum = np.array(lnum, dtype=np.int64)
+        line_start = np.repeat(self._la, self._lb - self._la)
+        self._x = x = cum[:-1] - cum[line_start]
+        # each line's fills as one image row: (gap, box) run lengths and colors
+        left = np.floor(x).astype(np.int64)
+        right = np.floor(x + w).astype(np.int64) - 1
+        prev = np.concatenate(([0], right[:-1]))
+        prev[self._la] = 0
+        phase = pos - line_start
+        self._runs = np.empty(2 * n, dtype=np.int64)
+        self._runs[0::2] = np.maximum(left - prev, 0)
+        self._runs[1::2] = np.maximum(right - left, 1)
+        self._colors = np.zeros(2 * n, dtype=np.uint32)
+        self._colors[1::2] = np.where(
+            self._partial, self._grays[phase % 2], self._fills[phase % len(self._fills)]
+        )
+        n_lines = line if n and nl[-1] else (line + 1 if n else 0)
+        content = n_lines * self._line_height() + 2 * MARGIN
+        bar = self.verticalScrollBar()
+        bar.setRange(0, max(0, content - self.viewport().height()))
+        bar.setPageStep(self.viewport().height())
+        bar.setSingleStep(self._line_height())
+        self.viewport().update()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._relayout()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        kind = event.type()
+        if kind in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self._line_cache.clear()
+            if kind == QEvent.Type.FontChange and self.segmentation is not None:
+                self.show_segmentation(self.segmentation, self.tokenizer)
+            self.viewport().update()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        self.viewport().update()
+
+    def token_rect(self, i: int) -> QRect:
+        """Token ``i``'s box in viewport coordinates."""
+        return self._rects(np.array([i]))[0].toRect()
+
+    def token_at(self, pos: QPoint) -> int | None:
+        """The index of the token under ``pos`` (viewport coordinates), or None."""
+        if not len(self._w):
+            return None
+        lh = self._line_height()
+        y = pos.y() + self.verticalScrollBar().value() - MARGIN
+        if y < 0 or y % lh >= lh - VGAP:
+            return None
+        k = int(np.searchsorted(self._lnum, y // lh))
+        if k >= len(self._lnum) or self._lnum[k] != y // lh:
+            return None
+        a, b = int(self._la[k]), int(self._lb[k])
+        x = pos.x() - MARGIN
+        i = a + int(np.searchsorted(self._x[a:b], x, side="right")) - 1
+        if i >= a and x < self._x[i] + self._w[i] - 1:
+            return i
+        return None
+
+    # ------------------------------------------------------------- painting
+    def _rects(self, idx: np.ndarray, inset: float = 0.0) -> list[QRectF]:
+        """Boxes of tokens ``idx`` in viewport coordinates (vectorized)."""
+        lh = self._line_height()
+        k = np.searchsorted(self._la, idx, side="right") - 1
+        y = MARGIN + self._lnum[k] * lh - self.verticalScrollBar().value() + inset
+        left = np.floor(MARGIN + self._x[idx]) + inset
+        width = np.floor(MARGIN + self._x[idx] + self._w[idx]) - 1 - inset - left
+        h = lh - VGAP - 2 * inset
+        return [
+            QRectF(x0, y0, w0, h) for x0, y0, w0 in zip(left.tolist(), y.tolist(), width.tolist())
+        ]
+
+    def _render_line(self, a: int, b: int) -> QImage:
+        """Fills and text of the tokens ``a..b`` of one line, drawn from x = 0."""
+        row = np.repeat(self._colors[2 * a : 2 * b], self._runs[2 * a : 2 * b])
+        width = len(row)
+        fill = QImage(row.tobytes(), width, 1, 4 * width, _ARGB)
+        dpr = self.devicePixelRatioF()
+        box_h = self._line_height() - VGAP
+        img = QImage(math.ceil(width * dpr), math.ceil(box_h * dpr), _ARGB)
+        img.setDevicePixelRatio(dpr)
+        img.fill(0)
+        p = QPainter(img)
+        p.drawImage(QRectF(0, 0, width, box_h), fill)
+        p.setFont(self.font())
+        p.setPen(self.palette().color(QPalette.ColorRole.Text))
+        half, base = self._sep / 2, PAD_V + self._fm.ascent()
+        if self._plain[a:b].all():
+            p.drawText(QPointF(half, base), SEP.join(self.labels[a:b]))
+        else:
+            for i, xi in zip(range(a, b), self._x[a:b].tolist()):
+                p.drawText(QPointF(xi + half, base), self.labels[i])
+        p.end()
+        return img
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self.viewport())
+        pal = self.palette()
+        if not len(self._w):
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            msg = "(no model)" if self.segmentation is None else "(empty text)"
+            p.drawText(self.viewport().rect().adjusted(MARGIN, MARGIN, 0, 0), 0, msg)
+            return
+        lh = self._line_height()
+        top = self.verticalScrollBar().value()
+        clip = event.rect()
+        first = (clip.top() + top - MARGIN) // lh
+        last = (clip.bottom() + top - MARGIN) // lh
+        k0 = int(np.searchsorted(self._lnum, first))
+        k1 = int(np.searchsorted(self._lnum, last, side="right"))
+        if k0 >= k1:
+            return
+        cache, labels, partial = self._line_cache, self.labels, self._partial
+        dpr = self.devicePixelRatioF()
+        for k in range(k0, k1):
+            a, b = int(self._la[k]), int(self._lb[k])
+            key = (dpr, tuple(labels[a:b]), partial[a:b].tobytes())
+            img = cache.get(key)
+            if img is None:
+                img = cache[key] = self._render_line(a, b)
+                if len(cache) > LINE_CACHE:
+                    del cache[next(iter(cache))]
+            p.drawImage(QPointF(MARGIN, MARGIN + int(self._lnum[k]) * lh - top), img)
+        self._marks(p, int(self._la[k0]), int(self._lb[k1 - 1]), pal)
+
+    def _marks(self, p: QPainter, lo: int, hi: int, pal: QPalette) -> None:
+        """Hover highlight and differing-token outlines of the visible tokens ``lo..hi``."""
+        hl = self._highlight
+        if hl is not None:
+            lit = np.flatnonzero((self._starts[lo:hi] < hl[1]) & (self._ends[lo:hi] > hl[0]))
+            color = QColor(pal.color(QPalette.ColorRole.Highlight))
+            color.setAlpha(110)
+            for r in self._rects(lit + lo):
+                p.fillRect(r, color)
+        diff = np.flatnonzero(self.different[lo:hi]) + lo
+        if len(diff):
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(DIFF_COLOR, 2))
+            p.drawRects(self._rects(diff, inset=1))
+        if 0 <= self._hover < len(self._w):
+            r = self._rects(np.array([self._hover]))[0]
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
+            p.drawLine(r.bottomLeft(), r.bottomRight())
+
+    # ------------------------------------------------------------- hover
+    def tooltip_text(self, i: int) -> str:
+        """Id, bytes (hex), text, count and log p of token ``i`` (HTML)."""
+        seg = self.segmentation
+        assert seg is not None
+        tid = int(seg.ids[i])
+        s, e = int(self._starts[i]), int(self._ends[i])
+        piece = seg.data[s:e]
+        count = "?"
+        tok = self.tokenizer
+        if tok is not None and N_SPECIAL <= tid < tok.vocab_size:
+            count = f"{int(tok.model.counts[tid - N_SPECIAL]):,}"
+        kind = "" if is_complete(piece) else " (part of a character)"
+        rows = [
+            ("id", str(tid)),
+            ("bytes", hex_bytes(piece)[1:-1] + f" ({len(piece)})"),
+            ("text", piece_label(piece) + kind),
+            ("count", count),
+            ("log p", f"{float(seg.logps[i]):.4f}"),
+            ("span", f"bytes {s}–{e}"),
+        ]
+        if self.different[i]:
+            rows.append(("", "boundary differs from the deterministic segmentation"))
+        body = "".join(
+            f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows
+        )
+        return f"<table>{body}</table>"
+
+    def viewportEvent(self, event) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip:
+            i = self.token_at(event.pos())
+            if i is None:
+                QToolTip.hideText()
+                self.last_tooltip = ""
+                event.ignore()
+            else:
+                self.last_tooltip = self.tooltip_text(i)
+                QToolTip.showText(event.globalPos(), self.last_tooltip, self.viewport())
+            return True
+        if kind == QEvent.Type.MouseMove:
+            self._set_hover(self.token_at(event.position().toPoint()))
+        elif kind == QEvent.Type.Leave:
+            self._set_hover(None)
+        return super().viewportEvent(event)
+
+    def _set_hover(self, i: int | None) -> None:
+        i = -1 if i is None else i
+        if i == self._hover:
+            return
+        self._hover = i
+        self.viewport().update()
+        if i < 0:
+            self.hovered.emit(-1, -1)
+        else:
+            self.hovered.emit(int(self._starts[i]), int(self._ends[i]))
+
+
+class _Fixed(QWidget):
+    """Holds a label at a fixed height, so new text never re-lays out the window."""
+
+    def __init__(self, label: QLabel, lines: int) -> None:
+        super().__init__()
+        label.setParent(self)
+        self.label = label
+        self.setFixedHeight(lines * label.fontMetrics().lineSpacing() + 4)
+
+    def resizeEvent(self, event) -> None:
+        self.label.setGeometry(self.rect())
+
+
+class SegmentationPane(QFrame):
+    """A titled :class:`TokenView` with its statistics line below."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.set_title(title)
+        self.view = TokenView()
+        self.stats = QLabel("no model")
+        self.stats.setWordWrap(True)
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(_Fixed(self.title, 1))
+        layout.addWidget(self.view, 1)
+        layout.addWidget(_Fixed(self.stats, 3))
+
+    @property
+    def segmentation(self) -> Segmentation | None:
+        return self.view.segmentation
+
+    def set_title(self, title: str) -> None:
+        text = f"<b>{html.escape(title)}</b>"
+        if text != self.title.text():
+            self.title.setText(text)
+
+    def show_segmentation(
+        self,
+        seg: Segmentation,
+        tokenizer: Tokenizer,
+        reference: Segmentation | None = None,
+        alpha: float | None = None,
+    ) -> None:
+        """Show ``seg``; with ``alpha`` also its exact probability under the sampler."""
+        self.view.show_segmentation(seg, tokenizer, reference)
+        text = segmentation_stats(seg)
+        if alpha is not None:
+            lp = tokenizer.log_prob(seg, alpha)
+            text += f"<br>P(this segmentation | α={alpha:g}) = {format_prob(lp)} (log {lp:,.3f})"
+        if reference is not None:
+            n = int(self.view.different.sum())
+            text += f" · {n:,} token{'s' if n != 1 else ''} differ"
+        self.stats.setText(text)
+
+    def show_message(self, message: str) -> None:
+        self.view.clear()
+        self.stats.setText(html.escape(message))
