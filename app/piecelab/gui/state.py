@@ -31,9 +31,20 @@ class TrainingRun:
 
 
 def _build(model_or_path: Model | Path) -> Tokenizer:
+    """Build a tokenizer and run every kernel the GUI calls once, on this worker
+    thread, so that loading or compiling them never happens on the GUI thread."""
     tok = Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
-    tok.tokenize("warm up 预热\n")
-    tok.tokenize("warm up 预热\n", alpha=0.5, seed=0)
+    text = "warm up 预热\n"
+    tok.tokenize(text)
+    tok.tokenize(text, alpha=0.5, seed=0)
+    seg = tok.segment(text)
+    tok.segment(text, alpha=0.5, seed=0)
+    tok.log_prob(seg, 0.5)
+    tok.top_k("warm", k=2, alpha=0.5)
+    tok.count_segmentations("warm")
+    tok.log_count_segmentations(text)
+    tok.matches(text)
+    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
     return tok
 
 

@@ -27,9 +27,16 @@ class _Task(QRunnable):
             detail = str(exc) or type(exc).__name__
             if not isinstance(exc, (ValueError, OSError)):
                 detail += "\n\n" + traceback.format_exc(limit=3)
-            self.signals.failed.emit(detail)
+            self._emit(self.signals.failed, detail)
         else:
-            self.signals.done.emit(result)
+            self._emit(self.signals.done, result)
+
+    @staticmethod
+    def _emit(signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the receiver was deleted (the window closed meanwhile)
+            pass
 
 
 def run_in_thread(
