@@ -23,18 +23,24 @@ _NL = 10
 
 @njit(cache=True, nogil=True, inline="always")
 def _next_random(state):
-    """splitmix64 step on a one-element uint64 array; returns a double in [0, 1)."""
-    x = state[0] + np.uint64(0x9E3779B97F4A7C15)
+    """xorshift64* step on a one-element uint64 array; returns a double in [0, 1)."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
     state[0] = x
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return ((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, nogil=True)
 def _doc_seed(seed, doc):
-    return np.uint64(seed) ^ (np.uint64(doc) * np.uint64(0xD1B54A32D192ED03))
+    """A non-zero xorshift state for (seed, document), mixed by splitmix64's finalizer."""
+    x = np.uint64(seed) ^ (np.uint64(doc) * np.uint64(0xD1B54A32D192ED03))
+    x += np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return x if x != 0 else np.uint64(0x9E3779B97F4A7C15)
 
 
 @njit(cache=True, nogil=True)
@@ -145,9 +151,9 @@ def _sample_chunk(text, c0, c1, base, check, value, max_depth, weights, z, route
                 w = zs * weights[v]
                 total = z[p] + w
                 z[p] = total
-                if _next_random(rng) * total < w:
-                    route[p] = s
-                    rid[p] = v
+                take = _next_random(rng) * total < w  # a select, not a branch
+                route[p] = s if take else route[p]
+                rid[p] = v if take else rid[p]
     if z[c1] == 0.0:
         z[c1] = z[c1 - 1]
         route[c1] = c1 - 1
