@@ -289,14 +289,16 @@ def _table_grow(table, new_cap, new_pool):
     return nh, no, nl, nc, npool, state.copy()
 
 
-def grow_piece_table(table, need: int = 0):
-    """A larger copy with room for ``need`` more pieces and ``need`` more bytes."""
+def grow_piece_table(table, need: int = 0, need_bytes: int | None = None):
+    """A larger copy with room for ``need`` more pieces and ``need_bytes`` (default
+    ``need``) more bytes."""
     hashes, _, _, _, pool, state = table
+    need_bytes = need if need_bytes is None else need_bytes
     cap = hashes.shape[0]
     while state[0] + need + 1 > cap * LOAD_LIMIT:
         cap *= 2
     size = pool.shape[0]
-    while state[1] + need > size:
+    while state[1] + need_bytes > size:
         size *= 2
     return _table_grow(table, cap, 2 * size if size == pool.shape[0] else size)
 

@@ -466,28 +466,15 @@ def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 def _merge_tables(tables) -> tuple[list[bytes], np.ndarray]:
     """All pieces of the per-worker piece tables as (bytes list, counts)."""
-    merged: dict[bytes, int] = {}
-    vocab: list[bytes] = []
-    counts: list[np.ndarray] = []
-    for t in tables:
+    first = tuple(tables[0])
+    for t in tables[1:]:
         offs, lens, cnts = ng.table_entries(tuple(t))
-        pool = t[4].tobytes()
-        pieces = [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())]
-        if not vocab:
-            vocab = pieces
-            counts = [cnts]
-            merged = {p: i for i, p in enumerate(pieces)}
-            continue
-        acc = counts[0]
-        extra_p, extra_c = [], []
-        for p, c in zip(pieces, cnts.tolist()):
-            i = merged.get(p)
-            if i is None:
-                merged[p] = len(vocab) + len(extra_p)
-                extra_p.append(p)
-                extra_c.append(c)
-            else:
-                acc[i] += c
-        vocab = vocab + extra_p
-        counts = [np.concatenate([acc, np.array(extra_c, np.int64)])]
-    return vocab, (counts[0] if counts else np.zeros(0, np.int64))
+        pool = t[4]
+        done = 0
+        while done < len(offs):
+            done += ng.merge_into(first, pool, offs[done:], lens[done:], cnts[done:])
+            if done < len(offs):
+                first = ng.grow_piece_table(first, len(offs) - done, int(lens[done:].sum()))
+    offs, lens, cnts = ng.table_entries(first)
+    pool = first[4].tobytes()
+    return [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())], cnts
