@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -33,10 +34,9 @@ class _Task(QRunnable):
 
     @staticmethod
     def _emit(signal, value) -> None:
-        try:
+        # the receiver may have been deleted meanwhile (the window closed)
+        with contextlib.suppress(RuntimeError):
             signal.emit(value)
-        except RuntimeError:  # the receiver was deleted (the window closed meanwhile)
-            pass
 
 
 def run_in_thread(

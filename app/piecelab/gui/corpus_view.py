@@ -1,0 +1,401 @@
+"""The corpus view: sources (dialogs, drag and drop), reading options, statistics.
+
+Sources and options live in the workspace (one state object); this view edits
+them and shows what a scan found.  A scan reads every file, so it runs on a
+:class:`ScanThread` with a throttled progress bar and a Cancel button, and only
+while the view is on screen (a corpus change marks the figures stale).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.corpus import Corpus, CorpusError, Problem, SourceStats
+from ..engine.events import Progress
+from ..paths import sample_corpus_path
+from .state import Workspace
+from .train_worker import Throttle
+
+PREVIEW_DOCS = 50
+CORPUS_FILTER = "Corpora (*.txt *.jsonl *.json *.ndjson *.gz *.bz2 *.xz *.zst);;All files (*)"
+ERRORS = (("replace", "replace bad bytes with �"), ("skip", "skip the line"))
+STAT_COLUMNS = ("source", "documents", "bytes", "Han", "Latin", "digits", "other", "bad lines")
+
+
+@dataclasses.dataclass
+class ScanResult:
+    stats: list[SourceStats]
+    problems: list[Problem]
+    problems_dropped: int
+    n_train: int
+    n_heldout: int
+    preview: list[tuple[str, str]]
+    complete: bool
+
+
+class ScanThread(QThread):
+    """One pass over a corpus on a worker thread; ``done`` carries a :class:`ScanResult`."""
+
+    progress = Signal(object)  # Progress, throttled
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, corpus: Corpus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.corpus = corpus
+        self._stop = False
+        self._throttle = Throttle()
+
+    def cancel(self) -> None:
+        self._stop = True
+
+    def run(self) -> None:
+        t0 = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            elapsed = time.monotonic() - t0
+            rate = done / elapsed if elapsed > 0 else None
+            eta = (total - done) / rate if rate and total else None
+            ev = Progress("scan", done, total, "bytes", elapsed, eta, rate)
+            if self._throttle(ev):
+                self.progress.emit(ev)
+
+        c = self.corpus
+        try:
+            stats = c.scan(progress, lambda: self._stop)
+            preview = [] if self._stop else c.preview(PREVIEW_DOCS)
+            self.done.emit(
+                ScanResult(
+                    stats,
+                    list(c.problems),
+                    c.problems_dropped,
+                    c.n_train,
+                    c.n_heldout,
+                    preview,
+                    not self._stop,
+                )
+            )
+        except (CorpusError, OSError, ValueError) as exc:
+            self.failed.emit(str(exc))
+        finally:
+            c.close()
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.2f} MB" if n >= 1e5 else f"{int(n):,} B"
+
+
+class CorpusView(QWidget):
+    """Sources, options, per-source statistics, a preview and the encoding problems."""
+
+    scanned = Signal(object)  # ScanResult (also partial ones, when cancelled)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.thread: ScanThread | None = None
+        self.result: ScanResult | None = None
+        self.stale = True
+        self.setAcceptDrops(True)
+        self._build()
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setSingleShot(True)
+        self._scan_timer.setInterval(300)
+        self._scan_timer.timeout.connect(self.scan)
+        workspace.corpusChanged.connect(self._corpus_changed)
+        if not workspace.corpus_paths:
+            self._add_sample()
+        self._corpus_changed()
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.sources = QListWidget()
+        self.sources.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.sources.setTextElideMode(Qt.TextElideMode.ElideLeft)
+        self.sources.setToolTip("Files and folders read as the corpus; drop more here")
+        buttons = QHBoxLayout()
+        self.add_files_button = self._button("Add files…", "Add corpus files", self.add_files)
+        self.add_folder_button = self._button(
+            "Add folder…", "Add every corpus file under a folder", self.add_folder
+        )
+        self.remove_button = self._button("Remove", "Remove the selected sources", self.remove)
+        for b in (self.add_files_button, self.add_folder_button, self.remove_button):
+            buttons.addWidget(b)
+        self.field = QLineEdit(self.workspace.corpus_options.field)
+        self.field.setToolTip("The JSON field holding each document's text (JSON Lines files)")
+        self.field.editingFinished.connect(self._options_edited)
+        self.paragraphs = QComboBox()
+        self.paragraphs.addItems(["one document per line", "one per paragraph (blank line)"])
+        self.paragraphs.setToolTip("How .txt files are cut into documents")
+        self.paragraphs.currentIndexChanged.connect(self._options_edited)
+        self.errors = QComboBox()
+        for key, text in ERRORS:
+            self.errors.addItem(text, key)
+        self.errors.setToolTip("What to do with bytes that are not valid UTF-8")
+        self.errors.currentIndexChanged.connect(self._options_edited)
+        self.heldout = QDoubleSpinBox()
+        self.heldout.setRange(0.0, 50.0)
+        self.heldout.setDecimals(1)
+        self.heldout.setSingleStep(0.5)
+        self.heldout.setSuffix(" %")
+        self.heldout.setToolTip(
+            "Share of documents kept out of training to measure bytes per token on unseen "
+            "text (chosen by a hash of each document, so the split is stable)"
+        )
+        self.heldout.valueChanged.connect(self._options_edited)
+        form = QFormLayout()
+        form.addRow("JSON field", self.field)
+        form.addRow(".txt files", self.paragraphs)
+        form.addRow("Invalid UTF-8", self.errors)
+        form.addRow("Held out", self.heldout)
+        options = QGroupBox("Reading")
+        options.setLayout(form)
+        self.scan_button = self._button(
+            "Scan", "Read the corpus and count what it holds", self.scan
+        )
+        self.cancel_button = self._button("Cancel", "Stop the scan", self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.summary = QLabel("No corpus")
+        self.summary.setWordWrap(True)
+        run = QHBoxLayout()
+        run.addWidget(self.scan_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress, 1)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(QLabel("<b>Sources</b>"))
+        ll.addWidget(self.sources, 1)
+        ll.addLayout(buttons)
+        ll.addWidget(options)
+        ll.addLayout(run)
+        ll.addWidget(self.summary)
+        self.stats = QTableWidget(0, len(STAT_COLUMNS))
+        self.stats.setHorizontalHeaderLabels(list(STAT_COLUMNS))
+        self.stats.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stats.horizontalHeader().setStretchLastSection(True)
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.problems = QTableWidget(0, 4)
+        self.problems.setHorizontalHeaderLabels(["file", "line", "kind", "problem"])
+        self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.problems.horizontalHeader().setStretchLastSection(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.stats, "Statistics")
+        self.tabs.addTab(self.preview, "Preview")
+        self.tabs.addTab(self.problems, "Problems")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 2)
+        QVBoxLayout(self).addWidget(split)
+
+    def _button(self, text: str, tip: str, slot) -> QPushButton:
+        b = QPushButton(text)
+        b.setToolTip(tip)
+        b.clicked.connect(slot)
+        return b
+
+    # ------------------------------------------------------------ sources
+    def _add_sample(self) -> None:
+        try:
+            sample = sample_corpus_path()
+        except FileNotFoundError:
+            return
+        if sample.is_file():
+            self.workspace.set_corpus([sample])
+
+    def add_paths(self, paths: list[str | Path]) -> None:
+        if paths:
+            self.workspace.add_corpus([Path(p) for p in paths])
+
+    def add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add corpus files", "", CORPUS_FILTER)
+        self.add_paths(paths)
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a corpus folder")
+        self.add_paths([folder] if folder else [])
+
+    def remove(self) -> None:
+        gone = {item.text() for item in self.sources.selectedItems()}
+        keep = [p for p in self.workspace.corpus_paths if str(p) not in gone]
+        if len(keep) != len(self.workspace.corpus_paths):
+            self.workspace.set_corpus(keep)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.add_paths(paths)
+        event.acceptProposedAction()
+
+    # ------------------------------------------------------------ options
+    def _options_edited(self) -> None:
+        ws = self.workspace
+        opts = dataclasses.replace(
+            ws.corpus_options,
+            field=self.field.text().strip() or "text",
+            paragraphs=self.paragraphs.currentIndex() == 1,
+            errors=self.errors.currentData(),
+            heldout=round(self.heldout.value() / 100, 6),
+        )
+        if opts != ws.corpus_options:
+            ws.set_corpus(ws.corpus_paths, opts)
+
+    def _corpus_changed(self) -> None:
+        ws = self.workspace
+        opts = ws.corpus_options
+        widgets = (self.field, self.paragraphs, self.errors, self.heldout)
+        for w in widgets:
+            w.blockSignals(True)
+        self.field.setText(opts.field)
+        self.paragraphs.setCurrentIndex(1 if opts.paragraphs else 0)
+        self.errors.setCurrentIndex(max(0, self.errors.findData(opts.errors)))
+        self.heldout.setValue(opts.heldout * 100)
+        for w in widgets:
+            w.blockSignals(False)
+        self.sources.clear()
+        self.sources.addItems([str(p) for p in ws.corpus_paths])
+        self.stale = True
+        if self.isVisible():
+            self._scan_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale and self.thread is None:
+            self._scan_timer.start()
+
+    # ------------------------------------------------------------ scanning
+    def scan(self) -> None:
+        """Start a scan of the current corpus (cancelling one in progress)."""
+        self._scan_timer.stop()
+        self.cancel(wait=True)
+        self.stale = False
+        if not self.workspace.corpus_paths:
+            self._show(ScanResult([], [], 0, 0, 0, [], True))
+            self.summary.setText("No corpus: add files or folders, or drop them here")
+            return
+        try:
+            corpus = self.workspace.open_corpus()
+        except CorpusError as exc:
+            self.summary.setText(f"<span style='color:#b00'>{exc}</span>")
+            return
+        self.thread = thread = ScanThread(corpus, self)
+        thread.progress.connect(self._progress)
+        thread.done.connect(self._show)
+        thread.failed.connect(self._failed)
+        thread.finished.connect(self._thread_finished)
+        self.scan_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.summary.setText(f"Scanning {_mb(corpus.size_hint)} …")
+        thread.start()
+
+    def cancel(self, wait: bool = False) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+            if wait:
+                self.thread.wait()
+                self._finished(self.thread)
+
+    def _thread_finished(self) -> None:
+        if self.thread is not None and self.thread.isFinished():
+            self._finished(self.thread)
+
+    def _finished(self, thread: ScanThread) -> None:
+        if thread is not self.thread:
+            return
+        thread.wait()
+        self.thread = None
+        self.scan_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        thread.deleteLater()
+
+    def _progress(self, ev: Progress) -> None:
+        self.progress.setValue(round(100 * ev.fraction))
+        eta = f", {ev.eta:.0f} s left" if ev.eta is not None else ""
+        rate = f"{ev.rate / 1e6:.1f} MB/s" if ev.rate else ""
+        self.summary.setText(f"Scanning: {_mb(ev.done)} of {_mb(ev.total)} ({rate}{eta})")
+
+    def _failed(self, message: str) -> None:
+        self.progress.setValue(0)
+        self.summary.setText(f"<span style='color:#b00'>{message}</span>")
+
+    def _show(self, result: ScanResult) -> None:
+        self.result = result
+        self.stats.setRowCount(len(result.stats))
+        for row, s in enumerate(result.stats):
+            cells = [Path(s.path).name, f"{s.documents:,}", _mb(s.bytes)]
+            cells += [_percent(x) for x in (s.han_share, s.latin_share, s.digits_share)]
+            cells += [_percent(s.other_share), f"{s.invalid_lines:,}"]
+            if s.skipped:
+                cells[1] = "skipped"
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setToolTip(s.path)
+                else:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.stats.setItem(row, col, item)
+        self.stats.resizeColumnsToContents()
+        self.problems.setRowCount(len(result.problems))
+        for row, p in enumerate(result.problems):
+            cells = [Path(p.path).name, "" if p.line is None else str(p.line), p.kind, p.message]
+            for col, text in enumerate(cells):
+                self.problems.setItem(row, col, QTableWidgetItem(text))
+        dropped = f" (+{result.problems_dropped:,} more)" if result.problems_dropped else ""
+        self.tabs.setTabText(2, f"Problems ({len(result.problems):,}{dropped})")
+        self.preview.setPlainText(
+            "\n\n".join(f"── {Path(name).name} ──\n{text[:2000]}" for name, text in result.preview)
+        )
+        docs = sum(s.documents for s in result.stats)
+        size = sum(s.bytes for s in result.stats)
+        state = "" if result.complete else " (cancelled: partial figures)"
+        self.progress.setValue(100 if result.complete else self.progress.value())
+        self.summary.setText(
+            f"{docs:,} documents, {_mb(size)}: {result.n_train:,} for training, "
+            f"{result.n_heldout:,} held out{state}"
+        )
+        self.scanned.emit(result)
+
+    def can_close(self) -> bool:
+        """Closing stops a scan in progress (nothing is lost by it)."""
+        self._scan_timer.stop()
+        self.cancel(wait=True)
+        return True

@@ -1,0 +1,533 @@
+"""The vocabulary inspector: a sortable, filterable table of every piece, charts,
+a concordance of the selected piece, and hand-tuning with undo/redo.
+
+Edits never touch the model in place: each builds a new model (off the GUI
+thread when it re-splits counts) and is pushed as a :class:`ModelEdit`, which
+hands it to the workspace; every view then follows ``modelEdited``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine import edit
+from ..engine.model import Model
+from ..engine.render import is_complete, piece_label
+from ..engine.search import concordance, mark_emitted
+from .charts import VocabCharts
+from .state import Workspace
+from .vocab_commands import HeldoutEvaluator, ModelEdit, PinEdit, parse_piece
+from .vocab_model import SCRIPTS, VocabColumns, VocabFilter, VocabTableModel
+from .worker import run_in_thread
+
+CONCORDANCE_DOCS = 2000
+CONCORDANCE_HITS = 200
+
+
+class VocabView(QWidget):
+    """Table, filters, charts, concordance and undoable edits of the current model."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.table_model = VocabTableModel(self)
+        self.undo_stack = QUndoStack(self)
+        self.evaluator = HeldoutEvaluator(workspace, self)
+        self.busy = 0  # background jobs of this view still running
+        self._gen = 0
+        self._docs: list[str] | None = None
+        self._build()
+        self.table_model.countEdited.connect(self.set_count)
+        self.table_model.pinToggled.connect(lambda i, on: self.pin([i], on))
+        self.table_model.filtered.connect(self._filtered)
+        self.evaluator.evaluated.connect(self._evaluated)
+        self.evaluator.status.connect(self.heldout_label.setText)
+        workspace.modelChanged.connect(self._model_changed)
+        workspace.modelEdited.connect(self._refresh)
+        workspace.corpusChanged.connect(self._corpus_changed)
+        workspace.dirtyChanged.connect(self._dirty_changed)
+        if workspace.model is not None:
+            self._refresh()
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.substring = QLineEdit()
+        self.substring.setPlaceholderText("contains…")
+        self.substring.setToolTip("Pieces containing this text")
+        self.regex = QLineEdit()
+        self.regex.setPlaceholderText("regex…")
+        self.regex.setToolTip("Pieces matching this Python regular expression (search)")
+        self.min_bytes, self.max_bytes = QSpinBox(), QSpinBox()
+        for box, tip in ((self.min_bytes, "Shortest"), (self.max_bytes, "Longest")):
+            box.setRange(0, 1024)
+            box.setSpecialValueText("any")
+            box.setToolTip(f"{tip} piece length in bytes")
+        self.script = QComboBox()
+        self.script.addItem("any script", None)
+        for code, name in enumerate(SCRIPTS):
+            self.script.addItem(name, code)
+        self.script.setToolTip("Pieces whose characters are all of this class")
+        self.unreachable = QCheckBox("not reachable")
+        self.unreachable.setToolTip("Pieces the tokenizer never outputs as themselves")
+        self.pinned_only = QCheckBox("pinned")
+        self.pinned_only.setToolTip("Only pinned pieces (protected from deletion)")
+        self.shown = QLabel("")
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(120)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        for w in (self.substring, self.regex):
+            w.textChanged.connect(self._filter_timer.start)
+        for w in (self.min_bytes, self.max_bytes):
+            w.valueChanged.connect(self._filter_timer.start)
+        self.script.currentIndexChanged.connect(self._filter_timer.start)
+        for w in (self.unreachable, self.pinned_only):
+            w.toggled.connect(self._filter_timer.start)
+        filters = QHBoxLayout()
+        filters.addWidget(self.substring, 2)
+        filters.addWidget(self.regex, 2)
+        filters.addWidget(QLabel("bytes"))
+        filters.addWidget(self.min_bytes)
+        filters.addWidget(QLabel("–"))
+        filters.addWidget(self.max_bytes)
+        for w in (self.script, self.unreachable, self.pinned_only, self.shown):
+            filters.addWidget(w)
+        bar = QToolBar()
+        self.actions: dict[str, object] = {}
+        for key, text, tip, slot, keys in (
+            ("delete", "Delete", "Delete the selected pieces", self.delete_selected, "Del"),
+            ("add", "Add…", "Add a piece", self.add_dialog, ""),
+            ("count", "Set count…", "Set the count of the selected piece", self.count_dialog, ""),
+            ("pin", "Pin", "Protect the selected pieces from deletion", self._pin_sel, ""),
+            ("unpin", "Unpin", "Allow deleting the selected pieces", self._unpin_sel, ""),
+        ):
+            action = bar.addAction(text)
+            action.setToolTip(tip)
+            action.triggered.connect(slot)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.actions[key] = action
+        bar.addSeparator()
+        undo = self.undo_stack.createUndoAction(self, "Undo")
+        redo = self.undo_stack.createRedoAction(self, "Redo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        for a in (undo, redo):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            bar.addAction(a)
+            self.addAction(a)
+        self.actions["undo"], self.actions["redo"] = undo, redo
+        bar.addSeparator()
+        self.actions["save"] = bar.addAction("Save", self.save)
+        self.actions["save_as"] = bar.addAction("Save As…", self.save_as)
+        self.addAction(self.actions["delete"])
+        self.heldout_label = QLabel("")
+        self.heldout_label.setToolTip("Bytes per token on held-out text, re-measured after edits")
+        bar.addSeparator()
+        bar.addWidget(self.heldout_label)
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(1, 180)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.charts = VocabCharts()
+        self.conc_label = QLabel("Select a piece to see it in the corpus")
+        self.conc_label.setWordWrap(True)
+        self.conc = QTableWidget(0, 4)
+        self.conc.setHorizontalHeaderLabels(["left", "piece", "right", "emitted"])
+        self.conc.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.conc.verticalHeader().setVisible(False)
+        self._conc_timer = QTimer(self)
+        self._conc_timer.setSingleShot(True)
+        self._conc_timer.setInterval(150)
+        self._conc_timer.timeout.connect(self.show_concordance)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.charts)
+        conc = QWidget()
+        cl = QVBoxLayout(conc)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.conc_label)
+        cl.addWidget(self.conc)
+        side.addWidget(conc)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([720, 480])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(bar)
+        layout.addWidget(split, 1)
+        self._enable()
+
+    # ------------------------------------------------------------ model in, columns out
+    def _background(self, fn: Callable[[], object], done: Callable[[object], None]) -> None:
+        """Run ``fn`` on the pool; ``done`` gets its result on the GUI thread."""
+        self.busy += 1
+
+        def ok(result: object) -> None:
+            self.busy -= 1
+            done(result)
+
+        def failed(message: str) -> None:
+            self.busy -= 1
+            self._enable()
+            QMessageBox.warning(self, "Vocabulary", message.split("\n\nTraceback")[0])
+
+        run_in_thread(fn, ok, failed, self)
+
+    def _model_changed(self) -> None:
+        self.undo_stack.clear()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute the columns (and reachability) of the workspace's model off-thread."""
+        model = self.workspace.model
+        if model is None:
+            return
+        self._gen += 1
+        gen = self._gen
+        keep = self._selected_pieces()
+
+        got: dict[str, object] = {}  # the two results may arrive in either order
+
+        def show(cols: object) -> None:
+            if gen != self._gen:
+                return
+            assert isinstance(cols, VocabColumns)
+            got["cols"] = cols
+            self.table_model.set_columns(cols, self.workspace.pinned)
+            if "reach" in got:
+                self.table_model.set_unreachable(np.asarray(got["reach"]))
+            self.charts.show_vocab(cols.nbytes, model.counts)
+            self._select_pieces(keep)
+            self._enable()
+
+        def reach(mask: object) -> None:
+            if gen == self._gen:
+                got["reach"] = mask
+                if "cols" in got:
+                    self.table_model.set_unreachable(np.asarray(mask))
+
+        self._background(lambda: VocabColumns.from_model(model), show)
+        self._background(lambda: edit.unreachable(model), reach)
+
+    def apply_filter(self) -> None:
+        self._filter_timer.stop()
+        scripts = frozenset() if self.script.currentData() is None else {self.script.currentData()}
+        self.table_model.set_filter(
+            VocabFilter(
+                substring=self.substring.text(),
+                regex=self.regex.text(),
+                min_bytes=self.min_bytes.value(),
+                max_bytes=self.max_bytes.value(),
+                scripts=frozenset(scripts),
+                unreachable_only=self.unreachable.isChecked(),
+                pinned_only=self.pinned_only.isChecked(),
+            )
+        )
+
+    def _filtered(self, shown: int) -> None:
+        total = len(self.table_model.cols) if self.table_model.cols else 0
+        error = self.table_model.regex_error
+        self.shown.setText(f"regex: {error}" if error else f"{shown:,} of {total:,}")
+
+    # ------------------------------------------------------------ selection
+    def selected_indices(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.table_model.piece_index(r) for r in rows]
+
+    def _selected_pieces(self) -> list[bytes]:
+        cols = self.table_model.cols
+        return [cols.model.pieces[i] for i in self.selected_indices()] if cols else []
+
+    def _select_pieces(self, pieces: list[bytes]) -> None:
+        model = self.workspace.model
+        if not pieces or model is None:
+            return
+        sel = self.table.selectionModel()
+        for p in pieces:
+            i = model.index.get(p)
+            row = -1 if i is None else self.table_model.row_of(i - 3)
+            if row >= 0:
+                sel.select(
+                    self.table_model.index(row, 0),
+                    sel.SelectionFlag.Select | sel.SelectionFlag.Rows,
+                )
+                self.table.scrollTo(self.table_model.index(row, 0))
+
+    def select_piece(self, piece: bytes) -> None:
+        self.table.clearSelection()
+        self._select_pieces([piece])
+
+    def _selection_changed(self) -> None:
+        self._enable()
+        self._conc_timer.start()
+
+    def _enable(self) -> None:
+        ready = self.workspace.model is not None and not self.workspace.loading
+        n = len(self.selected_indices()) if self.table_model.cols else 0
+        for key, on in (("delete", n), ("count", n == 1), ("pin", n), ("unpin", n)):
+            self.actions[key].setEnabled(bool(ready and on))
+        self.actions["add"].setEnabled(ready)
+        self.actions["save"].setEnabled(ready)
+        self.actions["save_as"].setEnabled(ready)
+
+    # ------------------------------------------------------------ edits
+    def _editable(self) -> Model | None:
+        ws = self.workspace
+        if ws.model is None or ws.loading:
+            return None  # an edit is still being applied; edit the result, not its parent
+        return ws.model
+
+    def _push(self, before: Model, make: Callable[[], Model], text: str) -> None:
+        def done(after: object) -> None:
+            if self.workspace.model is before:
+                assert isinstance(after, Model)
+                self.undo_stack.push(ModelEdit(self.workspace, before, after, text))
+
+        self._background(make, done)
+
+    def _refuse(self, message: str) -> None:
+        QMessageBox.warning(self, "Cannot edit the vocabulary", message)
+
+    def delete_pieces(self, pieces: list[bytes | int]) -> None:
+        """Delete pieces (bytes or ids); their counts go to the pieces they split into."""
+        model = self._editable()
+        if model is None or not pieces:
+            return
+        pinned = set(self.workspace.pinned)
+        for p in pieces:  # refuse on the GUI thread before any work starts
+            piece = p if isinstance(p, bytes) else model.pieces[int(p) - 3]
+            if len(piece) == 1 or piece in pinned:
+                why = "is a single byte" if len(piece) == 1 else "is pinned; unpin it first"
+                self._refuse(f"{piece_label(piece)} {why}")
+                return
+        n = len(pieces)
+        self._push(
+            model,
+            lambda: edit.delete_pieces(model, pieces, pinned),
+            f"Delete {n} piece{'s' if n != 1 else ''}",
+        )
+
+    def delete_selected(self) -> None:
+        cols = self.table_model.cols
+        if cols is not None:
+            self.delete_pieces([cols.model.pieces[i] for i in self.selected_indices()])
+
+    def add_piece(self, piece: bytes, count: int | None = None) -> None:
+        """Add ``piece``; ``count`` None estimates it from the corpus (off-thread)."""
+        model = self._editable()
+        if model is None:
+            return
+        if piece in model.index or not piece:
+            self._refuse(f"{piece_label(piece)} is already in the vocabulary" if piece else "empty")
+            return
+        ws = self.workspace
+
+        def make() -> Model:
+            n = count
+            if n is None:
+                corpus = ws.open_corpus()
+                try:
+                    n = edit.estimate_count(piece, corpus.documents("all"))
+                finally:
+                    corpus.close()
+            return edit.add_piece(model, piece, max(1, n))
+
+        self._push(model, make, f"Add {piece_label(piece)}")
+
+    def add_dialog(self) -> None:
+        text, ok = QInputDialog.getText(
+            self,
+            "Add a piece",
+            "Piece (text; \\n \\t \\xNN or ⟨E4 BD⟩ for bytes):",
+        )
+        if not ok or not text:
+            return
+        count, ok = QInputDialog.getInt(
+            self, "Add a piece", "Count (0: estimate from the corpus):", 0, 0, 2**62
+        )
+        if ok:
+            self.add_piece(parse_piece(text), count or None)
+
+    def set_count(self, index: int, count: int) -> None:
+        model = self._editable()
+        if model is None:
+            return
+        try:
+            after = edit.set_count(model, index + 3, count)
+        except edit.EditError as exc:
+            self._refuse(str(exc))
+            return
+        label = piece_label(model.pieces[index])
+        self.undo_stack.push(ModelEdit(self.workspace, model, after, f"Set count of {label}"))
+
+    def count_dialog(self) -> None:
+        sel = self.selected_indices()
+        model = self._editable()
+        if len(sel) != 1 or model is None:
+            return
+        i = sel[0]
+        count, ok = QInputDialog.getInt(
+            self,
+            "Set count",
+            f"Count of {piece_label(model.pieces[i])}:",
+            int(model.counts[i]),
+            0,
+            2**62,
+        )
+        if ok:
+            self.set_count(i, count)
+
+    def pin(self, indices: list[int], on: bool = True) -> None:
+        cols = self.table_model.cols
+        if cols is None or not indices:
+            return
+        pieces = {cols.model.pieces[i] for i in indices}
+        self.undo_stack.push(PinEdit(self.workspace, pieces, on, self._pins_changed))
+
+    def _pin_sel(self) -> None:
+        self.pin(self.selected_indices(), True)
+
+    def _unpin_sel(self) -> None:
+        self.pin(self.selected_indices(), False)
+
+    def _pins_changed(self) -> None:
+        self.table_model.set_pinned(self.workspace.pinned)
+
+    # ------------------------------------------------------------ saving
+    def save(self) -> bool:
+        path = self.workspace.model_path
+        if path is None or path.suffix.lower() not in (".model", ".json"):
+            return self.save_as()
+        return self.save_to(path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save model", "", "BytePiece models (*.model);;All files (*)"
+        )
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        """Atomic save through the workspace; the undo stack remembers the clean state."""
+        try:
+            self.workspace.save_model(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Could not save the model", f"{path}: {exc}")
+            return False
+        self.undo_stack.setClean()
+        return True
+
+    def _dirty_changed(self, dirty: bool) -> None:
+        if not dirty:
+            self.undo_stack.setClean()
+
+    # ------------------------------------------------------------ held-out, concordance
+    def _evaluated(self, value: float, delta: float) -> None:
+        d = "" if math.isnan(delta) else f" (Δ {delta:+.4f})"
+        self.heldout_label.setText(f"held-out: {value:.4f} bytes/token{d} · {self.evaluator.label}")
+
+    def _corpus_changed(self) -> None:
+        self._docs = None
+
+    def show_concordance(self) -> None:
+        """The selected piece in context in the first documents, and where it is emitted."""
+        sel = self._selected_pieces()
+        tok = self.workspace.tokenizer
+        if len(sel) != 1 or tok is None:
+            return
+        piece = sel[0]
+        if not is_complete(piece):
+            self.conc.setRowCount(0)
+            self.conc_label.setText(f"{piece_label(piece)} is not whole characters: not searchable")
+            return
+        ws, docs = self.workspace, self._docs
+        self.conc_label.setText(f"Searching for {piece_label(piece)}…")
+
+        def work() -> tuple[list[str], list]:
+            texts = docs
+            if texts is None:
+                texts = []
+                if ws.corpus_paths:
+                    corpus = ws.open_corpus()
+                    try:
+                        for doc in corpus.documents("all"):
+                            texts.append(doc)
+                            if len(texts) >= CONCORDANCE_DOCS:
+                                break
+                    finally:
+                        corpus.close()
+            hits = concordance([piece.decode()], texts, context=30, limit=CONCORDANCE_HITS)
+            return texts, mark_emitted(hits, texts, tok)
+
+        self._background(work, lambda result: self._show_hits(piece, *result))
+
+    def _show_hits(self, piece: bytes, docs: list[str], hits: list) -> None:
+        self._docs = docs
+        if self._selected_pieces() != [piece]:
+            return
+        self.conc.setRowCount(len(hits))
+        for row, h in enumerate(hits):
+            cells = [h.left, h.match, h.right, "yes" if h.emitted else "no"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(piece_label(text.encode("utf-8", "surrogatepass")))
+                if col == 0:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.conc.setItem(row, col, item)
+        self.conc.resizeColumnsToContents()
+        emitted = sum(1 for h in hits if h.emitted)
+        more = "+" if len(hits) >= CONCORDANCE_HITS else ""
+        self.conc_label.setText(
+            f"{piece_label(piece)}: {len(hits)}{more} occurrences in the first {len(docs):,} "
+            f"documents; emitted as a token in {emitted}"
+        )
+
+    def can_close(self) -> bool:
+        """Unsaved edits are the main window's question; nothing here blocks closing."""
+        return True
+
+    @property
+    def idle(self) -> bool:
+        """Whether no background job of this view (or its evaluator) is running."""
+        return self.busy == 0 and self.evaluator.busy == 0
