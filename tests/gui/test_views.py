@@ -146,9 +146,9 @@ def test_train_charts_overlay_runs(qtbot, settle):
     charts.show_runs(runs)
     for chart in charts.charts():
         chart.flush()
-    assert set(charts.heldout.curves) == {CURRENT, "run 1", "run 2"}
+    assert set(charts.heldout.curves) == {"run 1", "run 2"}
     assert list(charts.heldout.curves["run 1"].getData()[1]) == [2.8, 3.0]
-    assert len(charts.heldout.curves[CURRENT].getData()[0] or []) == 0  # now a run of its own
+    assert CURRENT not in charts.heldout.curves  # the finished run is now a run of its own
     charts.show_runs(runs[1:])
     assert "run 1" not in charts.heldout.curves
     settle()
@@ -189,12 +189,19 @@ def test_full_training_run_through_the_gui(qtbot, workspace, tmp_path, settle):
     assert len(px) == 3 and px[0] <= 300 and px[1] <= 400 < px[2]  # settle, then each size
     hx, hy = view.charts.heldout.curves["run 1"].getData()
     assert list(hx) == [300, 400] and list(hy) == [run.heldout[300], run.heldout[400]]
-    assert view.history.rowCount() == 1 and view.history.item(0, 2).text() == "400,300"
+    history = view.runs.history
+    assert history.rowCount() == 1 and history.item(0, 2).text() == "400,300"
+    assert [view.runs.sizes.itemText(i) for i in range(2)] == ["400", "300"]
     assert all(view.bars[s][1].value() == 100 for s in view.stages_done)
     assert "done in" in view.log.toPlainText()
     # the largest model became the workspace's (with the file it was saved to)
     qtbot.waitUntil(lambda: workspace.model is run.models[400], timeout=LONG)
     assert workspace.model_path == tmp_path / "run.model.400" and not workspace.dirty
+    # another size of the run, from the history: it has no file of its own
+    view.runs.sizes.setCurrentIndex(1)
+    with qtbot.waitSignal(workspace.modelChanged, timeout=LONG):
+        view.runs.use_button.click()
+    assert workspace.model is run.models[300] and workspace.model_path is None
     view.charts.prune.export_csv(tmp_path / "prune.csv")
     assert "run 1" in (tmp_path / "prune.csv").read_text()
     screenshot(view, "train_view")
@@ -275,6 +282,43 @@ def test_closing_during_training_asks_then_cancels(qtbot, workspace, docs, monke
     assert not view.running and len(asked) == 2
     assert view.can_close()  # nothing running: no question
     assert len(asked) == 2
+    settle()
+
+
+def test_closing_the_main_window_during_training(
+    qtbot, workspace, docs, monkeypatch, tmp_path, settings, settle
+):
+    from piecelab.gui.main_window import MainWindow
+
+    monkeypatch.setenv(autosave.ENV_DIR, str(tmp_path / "rec"))
+    window = MainWindow(workspace, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.train_view
+    view.sizes.setText("500")
+    assert view.start(texts=SlowDocs(docs))
+    qtbot.waitUntil(lambda: view.bars["count n-grams"][1].value() >= 1, timeout=LONG)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
+    window.close()
+    assert window.isVisible() and view.running  # "No": keep training
+    window.close()
+    assert not window.isVisible() and not view.running and answers == []
+    settle()
+
+
+def test_training_in_process_on_a_list(qtbot, workspace, docs, settle):
+    view = TrainView(workspace)
+    qtbot.addWidget(view)
+    view.in_process = True  # a thread of this process, no child process
+    view.sizes.setText("300")
+    view.adopt.setChecked(False)
+    ended = []
+    view.runEnded.connect(ended.append)
+    with qtbot.waitSignal(view.runEnded, timeout=LONG):
+        assert view.start(texts=docs[:600])
+    assert ended == ["succeeded"] and set(workspace.runs[-1].models) == {300}
+    assert view.last_result is not None and view.last_result.models[300].vocab_size == 300
     settle()
 
 
@@ -546,10 +590,16 @@ def test_heldout_reevaluated_after_edits_and_concordance(qtbot, workspace, settl
     wait_columns(qtbot, view)
     view.select_piece(b"a")
     view.show_concordance()
-    qtbot.waitUntil(lambda: view.conc.rowCount() > 0 and view.idle, timeout=LONG)
-    assert view.conc.item(0, 1).text() == "a"
-    assert {view.conc.item(r, 3).text() for r in range(view.conc.rowCount())} <= {"yes", "no"}
-    assert re.search(r"emitted as a token in \d+", view.conc_label.text())
+    conc = view.concordance.table
+    qtbot.waitUntil(lambda: conc.rowCount() > 0 and view.idle, timeout=LONG)
+    assert conc.item(0, 1).text() == "a"
+    emitted = [conc.item(r, 3).text() for r in range(conc.rowCount())]
+    assert set(emitted) == {"yes", "no"}  # "a" inside words is not cut out as a token
+    assert re.search(r"emitted as a token in \d+", view.concordance.label.text())
+    # the filter bar drives the table model
+    view.filters.substring.setText("你")
+    view.filters.apply()
+    assert view.table_model.rowCount() == 2 and "2 of" in view.filters.shown.text()
     screenshot(view, "vocab_view")
     assert view.table.isVisible() and view.charts.isVisible()
     x, y = view.charts.lengths.curves["pieces"].getData()

@@ -72,7 +72,8 @@ def create_window(
     window = MainWindow()
     window.interactive = interactive
     window.show()
-    window.workspace.corpus_paths = [Path(c) for c in corpus]
+    if corpus:
+        window.workspace.set_corpus([Path(c) for c in corpus])
     # load once the event loop runs, so the window paints before the loader competes for it
     path = model or default_model_path()
     QTimer.singleShot(0, window, lambda: window.workspace.open_model(path))

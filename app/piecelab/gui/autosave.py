@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
@@ -164,7 +165,7 @@ class Autosaver(QObject):
 
     def _after_close(self) -> None:
         """A clean exit: the user was asked about unsaved changes and the window closed."""
-        if not self.window.isVisible():
+        if not shiboken6.isValid(self.window) or not self.window.isVisible():
             self.timer.stop()
             self.remove()
 

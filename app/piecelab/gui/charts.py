@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -216,9 +217,8 @@ class TrainCharts(QWidget):
         """One overlay curve per finished run (created once per run)."""
         names = [r.name for r in runs]
         for chart in (self.prune, self.heldout):
-            for stale in [n for n in chart.curves if n != CURRENT and n not in names]:
-                chart.drop(stale)
-            chart.clear_points(CURRENT)
+            for stale in [n for n in chart.curves if n == CURRENT or n not in names]:
+                chart.drop(stale)  # the finished run is now one of the runs
         for i, run in enumerate(runs):
             style = dict(color=run_color(i), width=1.5, symbol="t", symbolSize=6)
             style["symbolBrush"] = style["color"]
@@ -265,6 +265,60 @@ class RunHistory(QTableWidget):
                     item.setForeground(run_color(row))
                 self.setItem(row, col, item)
         self.resizeColumnsToContents()
+
+
+class RunsPanel(QWidget):
+    """The run history beside ``side`` (the log), with "use model SIZE of this run"."""
+
+    useModel = Signal(int, int)  # run index, vocabulary size
+
+    def __init__(self, side: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = RunHistory()
+        self.history.itemSelectionChanged.connect(self._selected)
+        self.sizes = QComboBox()
+        self.sizes.setToolTip("A model of the selected run")
+        self.use_button = QToolButton()
+        self.use_button.setText("Use model")
+        self.use_button.setToolTip("Open the chosen model of the selected run in the playground")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self._use)
+        self._runs: Sequence[TrainingRun] = ()
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Runs of this session</b>"))
+        head.addStretch(1)
+        head.addWidget(self.sizes)
+        head.addWidget(self.use_button)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.history)
+        split.addWidget(side)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(split)
+
+    def show_runs(self, runs: Sequence[TrainingRun]) -> None:
+        self._runs = runs
+        self.history.show_runs(runs)
+        if runs:
+            self.history.selectRow(len(runs) - 1)
+
+    def selected(self) -> int:
+        rows = {i.row() for i in self.history.selectedIndexes()}
+        return rows.pop() if len(rows) == 1 else -1
+
+    def _selected(self) -> None:
+        self.sizes.clear()
+        row = self.selected()
+        if row >= 0:
+            for size in sorted(self._runs[row].models, reverse=True):
+                self.sizes.addItem(f"{size:,}", size)
+        self.use_button.setEnabled(self.sizes.count() > 0)
+
+    def _use(self) -> None:
+        row, size = self.selected(), self.sizes.currentData()
+        if row >= 0 and size is not None:
+            self.useModel.emit(row, int(size))
 
 
 def _fmt(value: object) -> str:

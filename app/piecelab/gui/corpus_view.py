@@ -107,6 +107,17 @@ class ScanThread(QThread):
             c.close()
 
 
+def heldout_spin(tip: str) -> QDoubleSpinBox:
+    """The held-out percentage box (here and in the training form: one setting)."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 50.0)
+    box.setDecimals(1)
+    box.setSingleStep(0.5)
+    box.setSuffix(" %")
+    box.setToolTip(tip)
+    return box
+
+
 def _percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -163,12 +174,7 @@ class CorpusView(QWidget):
             self.errors.addItem(text, key)
         self.errors.setToolTip("What to do with bytes that are not valid UTF-8")
         self.errors.currentIndexChanged.connect(self._options_edited)
-        self.heldout = QDoubleSpinBox()
-        self.heldout.setRange(0.0, 50.0)
-        self.heldout.setDecimals(1)
-        self.heldout.setSingleStep(0.5)
-        self.heldout.setSuffix(" %")
-        self.heldout.setToolTip(
+        self.heldout = heldout_spin(
             "Share of documents kept out of training to measure bytes per token on unseen "
             "text (chosen by a hash of each document, so the split is stable)"
         )

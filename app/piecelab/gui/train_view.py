@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,8 +18,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -41,7 +40,8 @@ from ..engine.events import Metric, Progress, StageDone
 from ..engine.model import Model
 from ..engine.ngrams import MAX_ORDER
 from ..engine.trainer import Trainer, TrainResult
-from .charts import RunHistory, TrainCharts
+from .charts import RunsPanel, TrainCharts
+from .corpus_view import heldout_spin
 from .state import TrainingRun, Workspace
 from .train_worker import TrainWorker
 
@@ -110,7 +110,9 @@ class TrainView(QWidget):
         self._prune_points: list[tuple[float, float]] = []
         self._started = 0.0
         self.stages_done: list[str] = []
-        self.in_process = False  # True: train on a thread here (no child process)
+        # True: train on a thread of this process.  A frozen bundle trains here until its
+        # launcher calls multiprocessing.freeze_support() (else a child would start the GUI)
+        self.in_process = bool(getattr(sys, "frozen", False))
         self._adopting: Model | None = None  # a trained model being opened, without a file
         self._build()
         workspace.corpusChanged.connect(self._corpus_changed)
@@ -130,14 +132,9 @@ class TrainView(QWidget):
         self.max_piece_length = _spin(1, 255, 36, TIPS["max_piece_length"])
         self.isolate_digits = _check("isolate digits", False, TIPS["isolate_digits"])
         self.ensure_unicode = _check("ensure Unicode", True, TIPS["ensure_unicode"])
-        self.workers = _spin(1, max(1, os.cpu_count() or 1), min(2, os.cpu_count() or 1), "")
-        self.workers.setToolTip(TIPS["workers"])
-        self.heldout = QDoubleSpinBox()
-        self.heldout.setRange(0.0, 50.0)
-        self.heldout.setDecimals(1)
-        self.heldout.setSingleStep(0.5)
-        self.heldout.setSuffix(" %")
-        self.heldout.setToolTip(TIPS["heldout"])
+        cores = max(1, os.cpu_count() or 1)
+        self.workers = _spin(1, cores, min(2, cores), TIPS["workers"])
+        self.heldout = heldout_spin(TIPS["heldout"])
         self.heldout.valueChanged.connect(self._heldout_edited)
         self.reestimate = _check("re-estimate counts", False, TIPS["reestimate"])
         self.output = QLineEdit()
@@ -151,22 +148,20 @@ class TrainView(QWidget):
         out_row.addWidget(browse)
         self.adopt = _check("use the model when done", True, TIPS["adopt"])
         form = QFormLayout()
-        form.addRow("Order", self.order)
-        form.addRow("Vocabulary sizes", self.sizes)
-        form.addRow("Min count", self.min_count)
-        form.addRow("Max piece length", self.max_piece_length)
-        form.addRow("Workers", self.workers)
-        form.addRow("Held out", self.heldout)
-        form.addRow(self.isolate_digits)
-        form.addRow(self.ensure_unicode)
-        form.addRow(self.reestimate)
+        for label, field in (
+            ("Order", self.order),
+            ("Vocabulary sizes", self.sizes),
+            ("Min count", self.min_count),
+            ("Max piece length", self.max_piece_length),
+            ("Workers", self.workers),
+            ("Held out", self.heldout),
+        ):
+            form.addRow(label, field)
+            form.labelForField(field).setToolTip(field.toolTip())
+        for box in (self.isolate_digits, self.ensure_unicode, self.reestimate):
+            form.addRow(box)
         form.addRow("Save to", out_row)
         form.addRow(self.adopt)
-        for row in range(form.rowCount()):
-            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and field is not None and field.widget() is not None:
-                label.widget().setToolTip(field.widget().toolTip())
         params = QGroupBox("Parameters")
         params.setLayout(form)
         self.start_button = QPushButton("Start")
@@ -197,30 +192,11 @@ class TrainView(QWidget):
         self.log.setMaximumBlockCount(5000)
         self.log.setPlaceholderText("Training log")
         self.charts = TrainCharts()
-        self.history = RunHistory()
-        self.history.itemSelectionChanged.connect(self._history_selected)
-        self.run_sizes = QComboBox()
-        self.run_sizes.setToolTip("A model of the selected run")
-        self.use_button = QPushButton("Use model")
-        self.use_button.setToolTip("Open the chosen model of the selected run in the playground")
-        self.use_button.setEnabled(False)
-        self.use_button.clicked.connect(self.use_selected)
-        use_row = QHBoxLayout()
-        use_row.addWidget(QLabel("<b>Runs of this session</b>"))
-        use_row.addStretch(1)
-        use_row.addWidget(self.run_sizes)
-        use_row.addWidget(self.use_button)
-        bottom = QWidget()
-        bl = QVBoxLayout(bottom)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.addLayout(use_row)
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.history)
-        lower.addWidget(self.log)
-        bl.addWidget(lower)
+        self.runs = RunsPanel(self.log)
+        self.runs.useModel.connect(self.use_run_model)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.charts)
-        right.addWidget(bottom)
+        right.addWidget(self.runs)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -451,38 +427,20 @@ class TrainView(QWidget):
         self._adopting = None
 
     def _runs_changed(self) -> None:
-        runs = self.workspace.runs
-        self.history.show_runs(runs)
-        self.charts.show_runs(runs)
-        if runs:
-            self.history.selectRow(len(runs) - 1)
+        self.runs.show_runs(self.workspace.runs)
+        self.charts.show_runs(self.workspace.runs)
 
-    def _history_selected(self) -> None:
-        rows = {i.row() for i in self.history.selectedIndexes()}
-        self.run_sizes.clear()
-        if len(rows) == 1:
-            run = self.workspace.runs[rows.pop()]
-            for size in sorted(run.models, reverse=True):
-                self.run_sizes.addItem(f"{size:,}", size)
-        self.use_button.setEnabled(self.run_sizes.count() > 0)
-
-    def use_selected(self) -> None:
-        rows = {i.row() for i in self.history.selectedIndexes()}
-        size = self.run_sizes.currentData()
-        if len(rows) != 1 or size is None:
-            return
-        run = self.workspace.runs[rows.pop()]
-        if self.workspace.dirty and not self._confirm_replace():
-            return
-        self.adopt_model(run.models[size])
-
-    def _confirm_replace(self) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Replace the edited model?",
-            "The current model has unsaved edits. Open the trained model anyway?",
-        )
-        return answer == QMessageBox.StandardButton.Yes
+    def use_run_model(self, row: int, size: int) -> None:
+        """Open model ``size`` of run ``row`` (asking first if edits would be replaced)."""
+        if self.workspace.dirty:
+            answer = QMessageBox.question(
+                self,
+                "Replace the edited model?",
+                "The current model has unsaved edits. Open the trained model anyway?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.adopt_model(self.workspace.runs[row].models[size])
 
     def can_close(self) -> bool:
         """Asks before stopping a run; then cancels it and waits for the thread."""

@@ -10,9 +10,11 @@ closes the generator, which stops the trainer's pool and leaves nothing written.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import time
@@ -58,7 +60,8 @@ class JobFailed(Exception):
     """The job failed elsewhere (in the training process); the message says why."""
 
 
-CANCEL_GRACE = 0.5  # seconds a cancelled training process gets before it is terminated
+TRAIN_NICE = 10  # niceness of the training process (Unix)
+CANCEL_GRACE = 0.3  # seconds a cancelled training process gets before it is terminated
 
 
 class Throttle:
@@ -259,8 +262,10 @@ def _run_job(job: TrainJob, cancel: threading.Event) -> Iterator[Event | tuple]:
 
 def _child_main(job: TrainJob, conn, stop) -> None:
     """Entry point of the training process: events go to the parent through ``conn``."""
-    if os.environ.get("PIECELAB_TRAIN_NICE"):
-        os.nice(int(os.environ["PIECELAB_TRAIN_NICE"]))
+    # below the GUI's priority: idle cores are still all used, but the GUI thread is
+    # scheduled first when the machine is busy (PIECELAB_TRAIN_NICE overrides)
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        os.nice(int(os.environ.get("PIECELAB_TRAIN_NICE", TRAIN_NICE)))
 
     cancel = threading.Event()
 
@@ -299,7 +304,14 @@ def _process_events(job: TrainJob, cancel: threading.Event) -> Iterator[Event | 
     receive, send = ctx.Pipe(duplex=False)
     stop = ctx.RawValue("b", 0)
     proc = ctx.Process(target=_child_main, args=(job, send, stop), daemon=True)
-    proc.start()
+    try:
+        proc.start()
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        send.close()
+        receive.close()
+        yield Log(f"training in the GUI process: no training process ({exc})")
+        yield from _run_job(job, cancel)
+        return
     send.close()
     asked = 0.0
     grace = CANCEL_GRACE  # how long the child may take to exit once we stop reading
@@ -335,12 +347,16 @@ def _process_events(job: TrainJob, cancel: threading.Event) -> Iterator[Event | 
         stop.value = 1
         proc.join(grace)
         if proc.is_alive():
-            proc.terminate()
-            proc.join(2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+            proc.terminate()  # it writes nothing once cancelled; a big heap takes a
+            threading.Thread(target=_reap, args=(proc,), daemon=True).start()  # while to free
         receive.close()
+
+
+def _reap(proc: multiprocessing.process.BaseProcess) -> None:
+    proc.join(5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
 
 
 class TrainWorker(JobThread):

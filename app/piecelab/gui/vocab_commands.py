@@ -1,4 +1,5 @@
-"""Undoable vocabulary edits, and the background held-out re-evaluation after each.
+"""Undoable vocabulary edits, and the background work around them: the held-out
+figure re-measured after each edit, and the concordance of the selected piece.
 
 A command holds the model before and after (models are small next to the
 corpus and immutable once built), so undo is exact and cheap: it hands the
@@ -8,18 +9,31 @@ and tells every view (the playground follows ``modelEdited``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..engine.model import Model
+from ..engine.render import is_complete, piece_label
+from ..engine.search import Hit, concordance, mark_emitted
 from ..engine.tokenizer import Tokenizer
 from .state import Workspace
 from .worker import run_in_thread
 
+CONCORDANCE_DOCS = 2000
+CONCORDANCE_HITS = 200
 HELDOUT_MAX_DOCS = 5000
 HELDOUT_MAX_BYTES = 4 << 20
 
@@ -118,6 +132,7 @@ class HeldoutEvaluator(QObject):
         self.previous = math.nan
         self.busy = 0
         self._gen = 0
+        self._corpus_gen = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(200)
@@ -132,6 +147,7 @@ class HeldoutEvaluator(QObject):
 
     def _corpus_changed(self) -> None:
         self.docs = None
+        self._corpus_gen += 1
         self.value = math.nan
         self._timer.start()
 
@@ -141,7 +157,7 @@ class HeldoutEvaluator(QObject):
         if tok is None:
             return
         self._gen += 1
-        gen = self._gen
+        gen, corpus_gen = self._gen, self._corpus_gen
         docs = self.docs
         ws = self.workspace
         self.busy += 1
@@ -154,6 +170,8 @@ class HeldoutEvaluator(QObject):
         def done(result: tuple[list[str], str, float]) -> None:
             self.busy -= 1
             sample, label, value = result
+            if corpus_gen != self._corpus_gen:
+                return  # measured on a corpus that is no longer the workspace's
             self.docs, self.label = sample, label
             if gen != self._gen:
                 return
@@ -191,3 +209,88 @@ def parse_piece(text: str) -> bytes:
         pos = m.end()
     out += text[pos:].encode("utf-8")
     return bytes(out)
+
+
+class ConcordancePanel(QWidget):
+    """A piece in context in the first documents of the corpus (pyahocorasick), and
+    whether the tokenizer emits it there as a token of its own."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.busy = 0
+        self.piece: bytes | None = None
+        self._docs: list[str] | None = None
+        self.label = QLabel("Select a piece to see it in the corpus")
+        self.label.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["left", "piece", "right", "emitted"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.table)
+        workspace.corpusChanged.connect(self._corpus_changed)
+
+    def _corpus_changed(self) -> None:
+        self._docs = None
+
+    def show_piece(self, piece: bytes) -> None:
+        tok = self.workspace.tokenizer
+        self.piece = piece
+        if tok is None:
+            return
+        if not is_complete(piece):
+            self.table.setRowCount(0)
+            self.label.setText(f"{piece_label(piece)} is not whole characters: not searchable")
+            return
+        ws, docs = self.workspace, self._docs
+        self.label.setText(f"Searching for {piece_label(piece)}…")
+
+        def work() -> tuple[list[str], list[Hit]]:
+            texts = docs if docs is not None else first_documents(ws, CONCORDANCE_DOCS)
+            hits = concordance([piece.decode()], texts, context=30, limit=CONCORDANCE_HITS)
+            return texts, mark_emitted(hits, texts, tok)
+
+        def done(result: tuple[list[str], list[Hit]]) -> None:
+            self.busy -= 1
+            self._docs = result[0]
+            if self.piece == piece:
+                self._show(piece, *result)
+
+        def failed(message: str) -> None:
+            self.busy -= 1
+            self.label.setText(f"Search failed: {message.splitlines()[0]}")
+
+        self.busy += 1
+        run_in_thread(work, done, failed, self)
+
+    def _show(self, piece: bytes, docs: list[str], hits: list[Hit]) -> None:
+        self.table.setRowCount(len(hits))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for row, h in enumerate(hits):
+            cells = [h.left, h.match, h.right, "yes" if h.emitted else "no"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(piece_label(text.encode("utf-8", "surrogatepass")))
+                if col == 0:
+                    item.setTextAlignment(right)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        emitted = sum(1 for h in hits if h.emitted)
+        more = "+" if len(hits) >= CONCORDANCE_HITS else ""
+        self.label.setText(
+            f"{piece_label(piece)}: {len(hits)}{more} occurrences in the first {len(docs):,} "
+            f"documents; emitted as a token in {emitted}"
+        )
+
+
+def first_documents(workspace: Workspace, n: int) -> list[str]:
+    """The first ``n`` documents of the workspace's corpus (none without a corpus)."""
+    if not workspace.corpus_paths:
+        return []
+    corpus = workspace.open_corpus()
+    try:
+        return list(itertools.islice(corpus.documents("all"), n))
+    finally:
+        corpus.close()

@@ -13,7 +13,23 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 from ..engine.model import N_SPECIAL, Model
 from ..engine.render import hex_bytes, is_complete, piece_label
@@ -338,3 +354,76 @@ class VocabTableModel(QAbstractTableModel):
             self.pinToggled.emit(i, bool(checked))
             return True
         return False
+
+
+class FilterBar(QWidget):
+    """The filter widgets of a :class:`VocabTableModel`; edits apply after a short pause."""
+
+    def __init__(self, table: VocabTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+        self.substring = QLineEdit()
+        self.substring.setPlaceholderText("contains…")
+        self.substring.setToolTip("Pieces containing this text")
+        self.regex = QLineEdit()
+        self.regex.setPlaceholderText("regex…")
+        self.regex.setToolTip("Pieces matching this Python regular expression (search)")
+        self.min_bytes, self.max_bytes = QSpinBox(), QSpinBox()
+        for box, tip in ((self.min_bytes, "Shortest"), (self.max_bytes, "Longest")):
+            box.setRange(0, 1024)
+            box.setSpecialValueText("any")
+            box.setToolTip(f"{tip} piece length in bytes")
+        self.script = QComboBox()
+        self.script.addItem("any script", None)
+        for code, name in enumerate(SCRIPTS):
+            self.script.addItem(name, code)
+        self.script.setToolTip("Pieces whose characters are all of this class")
+        self.unreachable = QCheckBox("not reachable")
+        self.unreachable.setToolTip("Pieces the tokenizer never outputs as themselves")
+        self.pinned_only = QCheckBox("pinned")
+        self.pinned_only.setToolTip("Only pinned pieces (protected from deletion)")
+        self.shown = QLabel("")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.apply)
+        for edit in (self.substring, self.regex):
+            edit.textChanged.connect(self._later)
+        for box in (self.min_bytes, self.max_bytes):
+            box.valueChanged.connect(self._later)
+        self.script.currentIndexChanged.connect(self._later)
+        for check in (self.unreachable, self.pinned_only):
+            check.toggled.connect(self._later)
+        table.filtered.connect(self._filtered)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.substring, 2)
+        row.addWidget(self.regex, 2)
+        for w in (QLabel("bytes"), self.min_bytes, QLabel("–"), self.max_bytes):
+            row.addWidget(w)
+        for w in (self.script, self.unreachable, self.pinned_only, self.shown):
+            row.addWidget(w)
+
+    def spec(self) -> VocabFilter:
+        script = self.script.currentData()
+        return VocabFilter(
+            substring=self.substring.text(),
+            regex=self.regex.text(),
+            min_bytes=self.min_bytes.value(),
+            max_bytes=self.max_bytes.value(),
+            scripts=frozenset() if script is None else frozenset({script}),
+            unreachable_only=self.unreachable.isChecked(),
+            pinned_only=self.pinned_only.isChecked(),
+        )
+
+    def _later(self, *_: object) -> None:
+        self._timer.start()
+
+    def apply(self) -> None:
+        self._timer.stop()
+        self.table.set_filter(self.spec())
+
+    def _filtered(self, shown: int) -> None:
+        total = len(self.table.cols) if self.table.cols else 0
+        error = self.table.regex_error
+        self.shown.setText(f"regex: {error}" if error else f"{shown:,} of {total:,}")

@@ -17,20 +17,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QSpinBox,
     QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -38,16 +31,12 @@ from PySide6.QtWidgets import (
 
 from ..engine import edit
 from ..engine.model import Model
-from ..engine.render import is_complete, piece_label
-from ..engine.search import concordance, mark_emitted
+from ..engine.render import piece_label
 from .charts import VocabCharts
 from .state import Workspace
-from .vocab_commands import HeldoutEvaluator, ModelEdit, PinEdit, parse_piece
-from .vocab_model import SCRIPTS, VocabColumns, VocabFilter, VocabTableModel
+from .vocab_commands import ConcordancePanel, HeldoutEvaluator, ModelEdit, PinEdit, parse_piece
+from .vocab_model import FilterBar, VocabColumns, VocabTableModel
 from .worker import run_in_thread
-
-CONCORDANCE_DOCS = 2000
-CONCORDANCE_HITS = 200
 
 
 class VocabView(QWidget):
@@ -61,63 +50,20 @@ class VocabView(QWidget):
         self.evaluator = HeldoutEvaluator(workspace, self)
         self.busy = 0  # background jobs of this view still running
         self._gen = 0
-        self._docs: list[str] | None = None
         self._build()
         self.table_model.countEdited.connect(self.set_count)
         self.table_model.pinToggled.connect(lambda i, on: self.pin([i], on))
-        self.table_model.filtered.connect(self._filtered)
         self.evaluator.evaluated.connect(self._evaluated)
         self.evaluator.status.connect(self.heldout_label.setText)
         workspace.modelChanged.connect(self._model_changed)
         workspace.modelEdited.connect(self._refresh)
-        workspace.corpusChanged.connect(self._corpus_changed)
         workspace.dirtyChanged.connect(self._dirty_changed)
         if workspace.model is not None:
             self._refresh()
 
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.substring = QLineEdit()
-        self.substring.setPlaceholderText("contains…")
-        self.substring.setToolTip("Pieces containing this text")
-        self.regex = QLineEdit()
-        self.regex.setPlaceholderText("regex…")
-        self.regex.setToolTip("Pieces matching this Python regular expression (search)")
-        self.min_bytes, self.max_bytes = QSpinBox(), QSpinBox()
-        for box, tip in ((self.min_bytes, "Shortest"), (self.max_bytes, "Longest")):
-            box.setRange(0, 1024)
-            box.setSpecialValueText("any")
-            box.setToolTip(f"{tip} piece length in bytes")
-        self.script = QComboBox()
-        self.script.addItem("any script", None)
-        for code, name in enumerate(SCRIPTS):
-            self.script.addItem(name, code)
-        self.script.setToolTip("Pieces whose characters are all of this class")
-        self.unreachable = QCheckBox("not reachable")
-        self.unreachable.setToolTip("Pieces the tokenizer never outputs as themselves")
-        self.pinned_only = QCheckBox("pinned")
-        self.pinned_only.setToolTip("Only pinned pieces (protected from deletion)")
-        self.shown = QLabel("")
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(120)
-        self._filter_timer.timeout.connect(self.apply_filter)
-        for w in (self.substring, self.regex):
-            w.textChanged.connect(self._filter_timer.start)
-        for w in (self.min_bytes, self.max_bytes):
-            w.valueChanged.connect(self._filter_timer.start)
-        self.script.currentIndexChanged.connect(self._filter_timer.start)
-        for w in (self.unreachable, self.pinned_only):
-            w.toggled.connect(self._filter_timer.start)
-        filters = QHBoxLayout()
-        filters.addWidget(self.substring, 2)
-        filters.addWidget(self.regex, 2)
-        filters.addWidget(QLabel("bytes"))
-        filters.addWidget(self.min_bytes)
-        filters.addWidget(QLabel("–"))
-        filters.addWidget(self.max_bytes)
-        for w in (self.script, self.unreachable, self.pinned_only, self.shown):
-            filters.addWidget(w)
+        self.filters = FilterBar(self.table_model)
         bar = QToolBar()
         self.actions: dict[str, object] = {}
         for key, text, tip, slot, keys in (
@@ -168,24 +114,14 @@ class VocabView(QWidget):
         self.table.setColumnWidth(1, 180)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.charts = VocabCharts()
-        self.conc_label = QLabel("Select a piece to see it in the corpus")
-        self.conc_label.setWordWrap(True)
-        self.conc = QTableWidget(0, 4)
-        self.conc.setHorizontalHeaderLabels(["left", "piece", "right", "emitted"])
-        self.conc.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.conc.verticalHeader().setVisible(False)
+        self.concordance = ConcordancePanel(self.workspace)
         self._conc_timer = QTimer(self)
         self._conc_timer.setSingleShot(True)
         self._conc_timer.setInterval(150)
         self._conc_timer.timeout.connect(self.show_concordance)
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.charts)
-        conc = QWidget()
-        cl = QVBoxLayout(conc)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.conc_label)
-        cl.addWidget(self.conc)
-        side.addWidget(conc)
+        side.addWidget(self.concordance)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(side)
@@ -193,7 +129,7 @@ class VocabView(QWidget):
         split.setStretchFactor(1, 2)
         split.setSizes([720, 480])
         layout = QVBoxLayout(self)
-        layout.addLayout(filters)
+        layout.addWidget(self.filters)
         layout.addWidget(bar)
         layout.addWidget(split, 1)
         self._enable()
@@ -249,26 +185,6 @@ class VocabView(QWidget):
 
         self._background(lambda: VocabColumns.from_model(model), show)
         self._background(lambda: edit.unreachable(model), reach)
-
-    def apply_filter(self) -> None:
-        self._filter_timer.stop()
-        scripts = frozenset() if self.script.currentData() is None else {self.script.currentData()}
-        self.table_model.set_filter(
-            VocabFilter(
-                substring=self.substring.text(),
-                regex=self.regex.text(),
-                min_bytes=self.min_bytes.value(),
-                max_bytes=self.max_bytes.value(),
-                scripts=frozenset(scripts),
-                unreachable_only=self.unreachable.isChecked(),
-                pinned_only=self.pinned_only.isChecked(),
-            )
-        )
-
-    def _filtered(self, shown: int) -> None:
-        total = len(self.table_model.cols) if self.table_model.cols else 0
-        error = self.table_model.regex_error
-        self.shown.setText(f"regex: {error}" if error else f"{shown:,} of {total:,}")
 
     # ------------------------------------------------------------ selection
     def selected_indices(self) -> list[int]:
@@ -466,62 +382,11 @@ class VocabView(QWidget):
         d = "" if math.isnan(delta) else f" (Δ {delta:+.4f})"
         self.heldout_label.setText(f"held-out: {value:.4f} bytes/token{d} · {self.evaluator.label}")
 
-    def _corpus_changed(self) -> None:
-        self._docs = None
-
     def show_concordance(self) -> None:
-        """The selected piece in context in the first documents, and where it is emitted."""
+        """The selected piece in context in the corpus, and where it is emitted."""
         sel = self._selected_pieces()
-        tok = self.workspace.tokenizer
-        if len(sel) != 1 or tok is None:
-            return
-        piece = sel[0]
-        if not is_complete(piece):
-            self.conc.setRowCount(0)
-            self.conc_label.setText(f"{piece_label(piece)} is not whole characters: not searchable")
-            return
-        ws, docs = self.workspace, self._docs
-        self.conc_label.setText(f"Searching for {piece_label(piece)}…")
-
-        def work() -> tuple[list[str], list]:
-            texts = docs
-            if texts is None:
-                texts = []
-                if ws.corpus_paths:
-                    corpus = ws.open_corpus()
-                    try:
-                        for doc in corpus.documents("all"):
-                            texts.append(doc)
-                            if len(texts) >= CONCORDANCE_DOCS:
-                                break
-                    finally:
-                        corpus.close()
-            hits = concordance([piece.decode()], texts, context=30, limit=CONCORDANCE_HITS)
-            return texts, mark_emitted(hits, texts, tok)
-
-        self._background(work, lambda result: self._show_hits(piece, *result))
-
-    def _show_hits(self, piece: bytes, docs: list[str], hits: list) -> None:
-        self._docs = docs
-        if self._selected_pieces() != [piece]:
-            return
-        self.conc.setRowCount(len(hits))
-        for row, h in enumerate(hits):
-            cells = [h.left, h.match, h.right, "yes" if h.emitted else "no"]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(piece_label(text.encode("utf-8", "surrogatepass")))
-                if col == 0:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                self.conc.setItem(row, col, item)
-        self.conc.resizeColumnsToContents()
-        emitted = sum(1 for h in hits if h.emitted)
-        more = "+" if len(hits) >= CONCORDANCE_HITS else ""
-        self.conc_label.setText(
-            f"{piece_label(piece)}: {len(hits)}{more} occurrences in the first {len(docs):,} "
-            f"documents; emitted as a token in {emitted}"
-        )
+        if len(sel) == 1:
+            self.concordance.show_piece(sel[0])
 
     def can_close(self) -> bool:
         """Unsaved edits are the main window's question; nothing here blocks closing."""
@@ -530,4 +395,4 @@ class VocabView(QWidget):
     @property
     def idle(self) -> bool:
         """Whether no background job of this view (or its evaluator) is running."""
-        return self.busy == 0 and self.evaluator.busy == 0
+        return self.busy == 0 and self.evaluator.busy == 0 and self.concordance.busy == 0
