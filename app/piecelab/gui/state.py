@@ -30,6 +30,9 @@ class TrainingRun:
     cancelled: bool = False
 
 
+KEEP_PATH = object()  # set_model(): stay attached to the current file
+
+
 def _build(model_or_path: Model | Path) -> Tokenizer:
     """Build a tokenizer and run every kernel the GUI calls once, on this worker
     thread, so that loading or compiling them never happens on the GUI thread."""
@@ -88,12 +91,18 @@ class Workspace(QObject):
             self,
         )
 
-    def set_model(self, model: Model, path: Path | None = None, edited: bool = True) -> None:
-        """Adopt an in-memory model (an edit, or a freshly trained one)."""
+    def set_model(
+        self, model: Model, path: Path | object | None = KEEP_PATH, edited: bool = True
+    ) -> None:
+        """Adopt an in-memory model (an edit, or a freshly trained one).
+
+        ``path`` is the file it belongs to: by default the current one (an edit),
+        ``None`` for a model with no file yet (Save then asks where).
+        """
         self._generation += 1
         gen = self._generation
         self.loading = True
-        keep_path = self.model_path if path is None else path
+        keep_path = self.model_path if path is KEEP_PATH else path
         run_in_thread(
             lambda: _build(model),
             lambda tok: self._adopt(tok, keep_path, gen, edited=edited),
