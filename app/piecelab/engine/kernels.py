@@ -339,47 +339,35 @@ def k_best(text, forced, base, check, value, max_depth, scores, k):
     """The k highest-scoring segmentations of the whole text (chunks chained).
 
     Returns (scores at the end, back[n+1, k, 3]) where back holds (start, rank
-    at start, piece id), so that the caller can unroll each path.
+    at start, piece id), so that the caller can unroll each path.  Matches come
+    from :func:`all_matches`, ordered by start, so every start is final when used.
     """
     n = text.shape[0]
-    ends = chunk_ends(text, forced)
+    ms, me, mi = all_matches(text, forced, base, check, value, max_depth)
     sc = np.full((n + 1, k), NEG_INF)
     back = np.full((n + 1, k, 3), -1, np.int64)
     sc[0, 0] = 0.0
-    c0 = 0
-    for ci in range(ends.shape[0]):
-        c1 = ends[ci]
-        for s in range(c0, c1):
-            node = 0
-            p = s
-            lim = min(c1, s + max_depth)
-            while p < lim:
-                t = base[node] + text[p]
-                if check[t] != node:
-                    break
-                node = t
-                p += 1
-                v = value[t]
-                if v < 0:
-                    continue
-                for r in range(k):
-                    cand = sc[s, r]
-                    if cand == NEG_INF:
-                        break
-                    cand += scores[v]
-                    if cand <= sc[p, k - 1]:
-                        break
-                    # insert into the sorted top-k list at p
-                    j = k - 1
-                    while j > 0 and sc[p, j - 1] < cand:
-                        sc[p, j] = sc[p, j - 1]
-                        back[p, j, 0] = back[p, j - 1, 0]
-                        back[p, j, 1] = back[p, j - 1, 1]
-                        back[p, j, 2] = back[p, j - 1, 2]
-                        j -= 1
-                    sc[p, j] = cand
-                    back[p, j, 0] = s
-                    back[p, j, 1] = r
-                    back[p, j, 2] = v
-        c0 = c1
+    for m in range(ms.shape[0]):
+        s = ms[m]
+        p = me[m]
+        v = mi[m]
+        for r in range(k):
+            cand = sc[s, r]
+            if cand == NEG_INF:
+                break
+            cand += scores[v]
+            if cand <= sc[p, k - 1]:
+                break
+            # insert into the sorted top-k list at p
+            j = k - 1
+            while j > 0 and sc[p, j - 1] < cand:
+                sc[p, j] = sc[p, j - 1]
+                back[p, j, 0] = back[p, j - 1, 0]
+                back[p, j, 1] = back[p, j - 1, 1]
+                back[p, j, 2] = back[p, j - 1, 2]
+                j -= 1
+            sc[p, j] = cand
+            back[p, j, 0] = s
+            back[p, j, 1] = r
+            back[p, j, 2] = v
     return sc[n].copy(), back
