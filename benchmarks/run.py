@@ -1,0 +1,515 @@
+"""Reproduce every performance claim in one command: ``make bench`` (or ``bench-quick``).
+
+piecelab is measured against BytePiece 0.6.3, SentencePiece 0.2 (Unigram, BPE) and
+HF tokenizers (byte-level BPE) on the shared zh/en corpora.  Nothing is installed
+into the product venv: the peers live in ``benchmarks/.benchenv`` (made on first
+use; ``--env PYTHON`` uses another interpreter).  Every training and every
+evaluation is its own process (``peers.py``), so peak RSS is per tokenizer and
+per run; timings are medians over interleaved repeats.  Results go to
+``benchmarks/results/`` (``quick.json``/``full.json``, ``RESULTS.md``, PNG charts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import bench_data as data
+import report
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+PEERS = ["piecelab", "bytepiece", "sp-unigram", "sp-bpe", "hf-bpe"]
+LIST_TRAINERS = {"piecelab", "bytepiece"}  # train every size in one run
+WORKERS = 2
+# timed modes per tokenizer in the main grid (a mode a library lacks is n/a anyway)
+GRID_MODES = {
+    "piecelab": "encode,tokenize,sample,tokenize_sample,batch,batch1",
+    "bytepiece": "encode,tokenize",
+    "sp-unigram": "encode,tokenize,sample,tokenize_sample,batch,batch1",
+    "sp-bpe": "encode,batch",
+    "hf-bpe": "encode,batch",
+}
+FULL = {
+    "grid": (0, [8000, 16000, 32000, 64000]),
+    "tokenize": (6_000_000, 20000),
+    "train": (0, 32000),
+}
+QUICK = {"grid": (2_000_000, [8000]), "tokenize": (2_000_000, 8000), "train": (2_000_000, 8000)}
+
+
+T0 = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+class Worker:
+    """Runs ``peers.py`` in the benchmark interpreter, one process per measurement."""
+
+    def __init__(self, python: str, workdir: Path) -> None:
+        self.python = python
+        self.workdir = workdir
+        self.stderr = open(workdir / "workers.log", "a", encoding="utf-8")  # noqa: SIM115
+        key = hashlib.sha1(os.path.realpath(python).encode()).hexdigest()[:10]
+        self.loads: list[float] = []  # 1-min load average before each measurement
+        self.env = dict(os.environ)
+        self.env.update(
+            PYTHONPATH=str(REPO / "app"),
+            PYTHONHASHSEED="0",
+            TQDM_DISABLE="1",
+            RAYON_NUM_THREADS=str(WORKERS),
+            TOKENIZERS_PARALLELISM="true",
+            NUMBA_CACHE_DIR=str(HERE / ".cache" / f"numba-{key}"),
+        )
+
+    def __call__(self, *args: str) -> dict:
+        self.loads.append(os.getloadavg()[0])
+        cmd = [self.python, str(HERE / "peers.py"), *args]
+        self.stderr.write(f"$ {shlex.join(cmd)}\n")
+        self.stderr.flush()
+        proc = subprocess.run(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=self.stderr, text=True, check=False
+        )
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            return {"error": f"exit {proc.returncode}; see {self.workdir / 'workers.log'}"}
+        return json.loads(lines[-1])
+
+
+class Bench:
+    def __init__(self, args, worker: Worker, peers: list[str]) -> None:
+        self.args, self.worker, self.peers = args, worker, peers
+        self.trains: dict[tuple, dict] = {}  # key -> {"runs": [...], "models": {...}}
+        self.evals: dict[tuple, list[dict]] = {}
+        self.failed: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- training
+    def train(self, toks, max_bytes, targets, reps, reestimate=False) -> dict[str, dict]:
+        """Train each tokenizer ``reps`` times, interleaved; returns tok -> {target: model}."""
+        out: dict[str, dict] = {}
+        for rep in range(reps):
+            for tok in toks:
+                if tok in self.failed:
+                    continue
+                if tok in LIST_TRAINERS:
+                    jobs = [(tuple(targets), None)]
+                else:  # the peer gets piecelab's final vocab_size for each target
+                    pl = out.get("piecelab") or {}
+                    jobs = [((pl[t]["vocab_size"],), t) for t in targets if t in pl]
+                for sizes, target in jobs:
+                    key = (tok, max_bytes, sizes, reestimate)
+                    entry = self.trains.setdefault(key, {"runs": [], "models": None})
+                    long = entry["runs"] and entry["runs"][0]["seconds"] > self.args.long_train
+                    if len(entry["runs"]) <= rep and not (rep > 0 and long):
+                        self._train_once(tok, key, entry, rep, reps)
+                    if entry["models"] is None:
+                        continue
+                    models = out.setdefault(tok, {})
+                    for size, m in entry["models"].items():
+                        models[target if target is not None else int(size)] = dict(
+                            m, train_key=list(key)
+                        )
+        return out
+
+    def _train_once(self, tok, key, entry, rep, reps) -> None:
+        _, max_bytes, sizes, reestimate = key
+        name = f"{tok}-{max_bytes or 'all'}-{'_'.join(map(str, sizes))}" + (
+            "-re" if reestimate else ""
+        )
+        keep = entry["models"] is None
+        out = self.worker.workdir / ("models" if keep else "scratch") / name
+        args = ["train", "--tok", tok, "--corpus", str(data.TRAIN_FILE), "--out", str(out)]
+        args += ["--max-bytes", str(max_bytes), "--sizes", ",".join(map(str, sizes))]
+        res = self.worker(*args, *(["--reestimate"] if reestimate else []))
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
+        if "error" in res:
+            log(f"train {name} FAILED: {res['error']}")
+            if keep:
+                self.failed[tok] = f"training failed ({res['error']})"
+            return
+        entry["runs"].append(res)
+        if keep:
+            entry["models"] = res["models"]
+        rss = res["rss_tree_peak_mb"]
+        log(f"train {name} run {rep + 1}/{reps}: {res['seconds']:.1f} s, peak {rss:.0f} MB")
+
+    # ---------------------------------------------------------------- evaluation
+    def evaluate(self, jobs, reps) -> None:
+        """``jobs``: (tok, model path, modes); run ``reps`` times, interleaved."""
+        for rep in range(reps):
+            for tok, path, modes in jobs:
+                key = (tok, path, modes)
+                runs = self.evals.setdefault(key, [])
+                if len(runs) > rep:
+                    continue
+                args = ["eval", "--tok", tok, "--model", path, "--test", str(data.TEST_FILE)]
+                args += ["--modes", modes, "--min-time", str(self.args.min_time)]
+                res = self.worker(*args, *(["--check"] if rep == 0 else []))
+                if "error" in res:
+                    log(f"eval {tok} {Path(path).name} FAILED: {res['error']}")
+                    res = {"error": res["error"]}
+                runs.append(res)
+                log(f"eval {tok} {Path(path).name} run {rep + 1}/{reps}{_eval_brief(res)}")
+
+    def modes_evaluated(self, tok, path) -> str | None:
+        """The modes of an evaluation already run on this model, to reuse it."""
+        for t, p, modes in self.evals:
+            if (t, p) == (tok, path):
+                return modes
+        return None
+
+    def eval_summary(self, tok, path, modes) -> dict:
+        runs = self.evals.get((tok, path, modes), [])
+        ok = [r for r in runs if "error" not in r]
+        if not ok:
+            return {"error": runs[0]["error"] if runs else "not run"}
+        first = ok[0]
+        out = {k: first.get(k) for k in ("vocab_size", "tokens", "bytes_per_token")}
+        out["roundtrip_failures"] = first.get("roundtrip_failures")
+        out["eval_rss_mb"] = max(r["rss_mb"] for r in ok)
+        for mode in modes.split(","):
+            vals = [r[mode]["mb_s"] for r in ok if r.get(mode)]
+            out[f"{mode}_mb_s"] = median(vals)
+            out[f"{mode}_runs"] = vals
+        return out
+
+    def train_summary(self, key) -> dict:
+        runs = self.trains.get(tuple(key), {}).get("runs", [])
+        if not runs:
+            return {}
+        return {
+            "train_seconds": median(r["seconds"] for r in runs),
+            "train_runs": [r["seconds"] for r in runs],
+            "train_rss_mb": max(r["rss_tree_peak_mb"] for r in runs),
+            "train_rss_self_mb": max(r["rss_mb"] for r in runs),
+            "train_rss_children_mb": max(r["rss_children_mb"] for r in runs),
+            "train_pss_mb": max((r.get("pss_tree_peak_mb") or 0 for r in runs), default=0) or None,
+            "train_sizes_in_run": list(key[2]),
+            "corpus_bytes": runs[0]["corpus_bytes"],
+            "corpus_docs": runs[0]["corpus_docs"],
+        }
+
+
+def _eval_brief(res: dict) -> str:
+    if "error" in res:
+        return ""
+    parts = [f"{m} {res[m]['mb_s']:.2f} MB/s" for m in ("encode", "tokenize") if res.get(m)]
+    if "bytes_per_token" in res:
+        parts.insert(0, f"{res['bytes_per_token']:.3f} B/tok")
+    return ": " + ", ".join(parts) if parts else ""
+
+
+# -------------------------------------------------------------------- sections
+def run_grid(b: Bench, plan, reps, train_reps) -> list[dict]:
+    max_bytes, targets = plan["grid"]
+    models = b.train(b.peers, max_bytes, targets, train_reps)
+    jobs = [
+        (tok, models[tok][t]["path"], GRID_MODES[tok])
+        for t in targets
+        for tok in b.peers
+        if t in models.get(tok, {})
+    ]
+    b.evaluate(jobs, reps)
+    rows = []
+    for t in targets:
+        for tok in PEERS:
+            row = {"target": t, "tok": tok}
+            if tok not in b.peers or tok in b.failed or t not in models.get(tok, {}):
+                row["skipped"] = b.failed.get(tok) or b.skipped.get(tok, "not run")
+            else:
+                m = models[tok][t]
+                row.update(b.train_summary(m["train_key"]))
+                row.update(b.eval_summary(tok, m["path"], GRID_MODES[tok]))
+                row["vocab_size"] = row.get("vocab_size") or m["vocab_size"]
+            rows.append(row)
+    return rows
+
+
+def run_tokenize(b: Bench, plan, reps, train_reps) -> dict:
+    max_bytes, target = plan["tokenize"]
+    toks = [t for t in ("piecelab", "sp-unigram") if t in b.peers]
+    # what this section times is tokenizing; one training run suffices (cached if shared)
+    models = b.train(toks, max_bytes, [target], 1)
+    pl = models.get("piecelab", {}).get(target)
+    if pl is None:
+        return {"error": "piecelab did not train"}
+    jobs = [("piecelab", pl["path"], GRID_MODES["piecelab"])]
+    sp = models.get("sp-unigram", {}).get(target)
+    if sp:
+        jobs.append(("sp-unigram", sp["path"], GRID_MODES["sp-unigram"]))
+    if "bytepiece" in b.peers:  # BytePiece on piecelab's own model file
+        jobs.append(("bytepiece", pl["path"], "tokenize"))
+    b.evaluate(jobs, reps)
+    out = {"corpus_bytes_max": max_bytes, "target": target, "rows": {}}
+    for tok, path, modes in jobs:
+        name = "bytepiece (piecelab model)" if tok == "bytepiece" else tok
+        row = b.eval_summary(tok, path, modes)
+        if tok != "bytepiece":
+            key = (pl if tok == "piecelab" else sp)["train_key"]
+            row.update(b.train_summary(key))
+        out["rows"][name] = row
+    out["memory"] = run_memory(b, reps=1)
+    return out
+
+
+def run_memory(b: Bench, reps: int) -> dict:
+    """Peak RSS of a process that loads the published 80k model and tokenizes the test file."""
+    zpath = data.MODEL_80K
+    with zipfile.ZipFile(zpath) as z:
+        member = next(n for n in z.namelist() if n.endswith(".model"))
+        extracted = b.worker.workdir / "bp80k" / Path(member).name
+        if not extracted.exists():
+            z.extract(member, extracted.parent)
+            (extracted.parent / member).rename(extracted)
+    toks = [("none", ""), ("piecelab", str(zpath))]
+    if "bytepiece" in b.peers:
+        toks.append(("bytepiece", str(extracted)))
+    out: dict[str, list] = {}
+    for _ in range(reps):
+        for tok, path in toks:
+            res = b.worker("memory", "--tok", tok, "--model", path, "--test", str(data.TEST_FILE))
+            out.setdefault(tok, []).append(res)
+            if "error" not in res:
+                log(f"memory {tok}: peak {res['rss_mb']:.0f} MB")
+    return {tok: runs[0] if len(runs) == 1 else runs for tok, runs in out.items()}
+
+
+def run_train(b: Bench, plan, train_reps) -> dict:
+    max_bytes, target = plan["train"]
+    toks = [t for t in ("piecelab", "bytepiece", "sp-unigram") if t in b.peers]
+    models = b.train(toks, max_bytes, [target], train_reps)
+    re_reps = 1 if b.args.quick else train_reps  # quick: its held-out figure is the point
+    re_models = b.train(["piecelab"], max_bytes, [target], re_reps, reestimate=True)
+    rows = {}
+    jobs = []
+    named = [(t, t, models) for t in ("piecelab", "bytepiece", "sp-unigram")]
+    for name, tok, ms in [*named, ("piecelab (reestimate)", "piecelab", re_models)]:
+        m = ms.get(tok, {}).get(target)
+        if m is None:
+            rows[name] = {"skipped": b.failed.get(tok) or b.skipped.get(tok, "not run")}
+            continue
+        modes = b.modes_evaluated(tok, m["path"]) or "encode"
+        jobs.append((tok, m["path"], modes))
+        rows[name] = (m, tok, modes)
+    b.evaluate(jobs, 1)
+    for name, val in list(rows.items()):
+        if isinstance(val, tuple):
+            m, tok, modes = val
+            row = {"vocab_size": m["vocab_size"]}
+            row.update(b.train_summary(m["train_key"]))
+            row.update(b.eval_summary(tok, m["path"], modes))
+            rows[name] = row
+    return {"corpus_bytes_max": max_bytes, "target": target, "rows": rows}
+
+
+# -------------------------------------------------------------------- main
+def machine_info() -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kib / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "platform": sys.platform}
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="piecelab benchmarks against its peers")
+    ap.add_argument("--quick", action="store_true", help="2 MB slice, 8k only (< 3 min)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per timing (median)")
+    ap.add_argument(
+        "--train-repeats", type=int, default=None, help="training runs (default: --repeats)"
+    )
+    ap.add_argument(
+        "--long-train",
+        type=float,
+        default=None,
+        metavar="S",
+        help="a training whose first run takes longer than S seconds is not repeated "
+        "(default 120; 20 with --quick)",
+    )
+    ap.add_argument("--min-time", type=float, default=None, help="seconds per throughput timing")
+    ap.add_argument("--env", metavar="PYTHON", help="use this interpreter for the measurements")
+    ap.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)}")
+    ap.add_argument("--rebuild-env", action="store_true", help="recreate benchmarks/.benchenv")
+    ap.add_argument("--out", default=str(RESULTS), help="results folder")
+    ap.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: redo the markdown and charts from the existing JSON",
+    )
+    args = ap.parse_args(argv)
+    args.train_repeats = args.train_repeats or args.repeats
+    if args.long_train is None:
+        args.long_train = 20.0 if args.quick else 120.0
+    if args.min_time is None:
+        args.min_time = 0.0 if args.quick else 1.0
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = shlex.join([Path(sys.executable).name, "benchmarks/run.py", *(argv or sys.argv[1:])])
+    if args.render:
+        return render(Path(args.out), "quick" if args.quick else "full")
+    missing = data.missing_inputs()
+    if missing:
+        print(f"skipped: benchmark inputs are absent ({', '.join(map(str, missing))})")
+        return 0
+    requested = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = sorted(set(requested) - set(PEERS))
+    if unknown:
+        print(f"unknown peers: {', '.join(unknown)} (choose from {', '.join(PEERS)})")
+        return 2
+    t_start = time.monotonic()
+    env_info: dict = {}
+    if args.env:
+        python = args.env
+        env_info = {"python": python, "created_seconds": None, "reused": True, "given": True}
+    else:
+        import benchenv
+
+        env_info = benchenv.ensure_env(rebuild=args.rebuild_env, echo=log)
+        python = env_info["python"]
+        if env_info.get("reused"):
+            log(
+                f"benchmark environment: {python} (created earlier in "
+                f"{env_info.get('created_seconds', 0):.0f} s)"
+            )
+    t_bench = time.monotonic()
+    load_start = os.getloadavg()[0]
+    if load_start > 1.0:
+        log(
+            f"warning: load average {load_start:.2f} on {os.cpu_count()} cores before starting; "
+            "other processes are busy and the timings will be noisy"
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="piecelab-bench-"))
+    worker = Worker(python, workdir)
+    versions = worker("versions")
+    if "error" in versions:
+        print(f"the benchmark interpreter {python} does not run the worker: {versions['error']}")
+        return 1
+    status = versions["peers"]
+    peers, skipped = [], {}
+    for p in PEERS:
+        if p not in requested:
+            skipped[p] = "skipped: not requested (--peers)"
+        elif not status.get(p, {}).get("ok"):
+            skipped[p] = f"skipped: not installed ({status.get(p, {}).get('error', '?')})"
+        else:
+            peers.append(p)
+    if "piecelab" not in peers:
+        print(f"piecelab does not import in {python}: {status.get('piecelab')}")
+        return 1
+    for p, why in skipped.items():
+        log(f"{p}: {why}")
+    bench = Bench(args, worker, peers)
+    bench.skipped = skipped
+    plan = QUICK if args.quick else FULL
+    log("warming piecelab's numba cache (untimed)")
+    worker("warmup", "--corpus", str(data.TRAIN_FILE))
+    try:
+        grid = run_grid(bench, plan, args.repeats, args.train_repeats)
+        tokenize = run_tokenize(bench, plan, args.repeats, args.train_repeats)
+        train = run_train(bench, plan, args.train_repeats)
+    finally:
+        shutil.rmtree(workdir / "scratch", ignore_errors=True)
+    mode = "quick" if args.quick else "full"
+    result = {
+        "mode": mode,
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": command,
+        "machine": machine_info(),
+        "versions": {k: v for k, v in versions.items() if k != "peers"},
+        "peers": {p: status.get(p) for p in PEERS},
+        "skipped": skipped,
+        "env": env_info,
+        "config": {
+            "repeats": args.repeats,
+            "train_repeats": args.train_repeats,
+            "long_train_seconds": args.long_train,
+            "min_time": args.min_time,
+            "workers": WORKERS,
+            "alpha": 0.1,
+            "plan": plan,
+            "train_file": str(data.TRAIN_FILE),
+            "test_file": str(data.TEST_FILE),
+        },
+        "load": {
+            "start": load_start,
+            "end": os.getloadavg()[0],
+            "max_before_measurement": max(worker.loads, default=0.0),
+        },
+        "grid": grid,
+        "tokenize": tokenize,
+        "train": train,
+        "bench_seconds": round(time.monotonic() - t_bench, 1),
+        "total_seconds": round(time.monotonic() - t_start, 1),
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{mode}.json").write_text(json.dumps(result, indent=1))
+    render(out, mode)
+    log(f"done: measurements {result['bench_seconds']:.0f} s; results in {out}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def render(out: Path, mode: str) -> int:
+    """Markdown (printed and saved), charts and RESULTS.md from ``<out>/<mode>.json``."""
+    src = out / f"{mode}.json"
+    if not src.is_file():
+        print(f"no {src} to render")
+        return 1
+    md = report.markdown(json.loads(src.read_text()))
+    (out / f"{mode}.md").write_text(md)
+    print(md)
+    charts(src, out)
+    report.combine(out)
+    return 0
+
+
+def charts(json_path: Path, out: Path) -> None:
+    """PNG charts with pyqtgraph, in the product interpreter (offscreen Qt)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, str(HERE / "charts.py"), str(json_path), str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        print("charts not written: " + " | ".join(tail))
+    else:
+        print(proc.stdout.strip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
