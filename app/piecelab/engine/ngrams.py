@@ -486,9 +486,8 @@ def merge_runs(keys, counts, offsets, min_count):
             size += 1
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(hk, hr, size, i)
-    cap = 1 << 16
-    ok = np.empty(cap, np.uint64)
-    oc = np.empty(cap, np.int64)
+    ok = np.empty(1 << 16, np.uint64)
+    oc = np.empty(1 << 16, np.int64)
     m = 0
     cur = np.uint64(0)
     acc = 0
@@ -508,26 +507,23 @@ def merge_runs(keys, counts, offsets, min_count):
             acc += c
             continue
         if cur != 0 and acc >= min_count:
-            if m == cap:
-                cap *= 2
-                ok2 = np.empty(cap, np.uint64)
-                oc2 = np.empty(cap, np.int64)
-                ok2[:m] = ok[:m]
-                oc2[:m] = oc[:m]
-                ok, oc = ok2, oc2
-            ok[m] = cur
-            oc[m] = acc
-            m += 1
+            ok, oc, m = _append(ok, oc, m, cur, acc)
         cur = key
         acc = c
     if cur != 0 and acc >= min_count:
-        if m == cap:
-            ok2 = np.empty(cap + 1, np.uint64)
-            oc2 = np.empty(cap + 1, np.int64)
-            ok2[:m] = ok[:m]
-            oc2[:m] = oc[:m]
-            ok, oc = ok2, oc2
-        ok[m] = cur
-        oc[m] = acc
-        m += 1
+        ok, oc, m = _append(ok, oc, m, cur, acc)
     return ok[:m].copy(), oc[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def _append(keys, counts, m, key, count):
+    """Append (key, count) at m, doubling the arrays when full."""
+    if m == keys.shape[0]:
+        k2 = np.empty(2 * m + 1, np.uint64)
+        c2 = np.empty(2 * m + 1, np.int64)
+        k2[:m] = keys[:m]
+        c2[:m] = counts[:m]
+        keys, counts = k2, c2
+    keys[m] = key
+    counts[m] = count
+    return keys, counts, m + 1
