@@ -36,3 +36,18 @@ def test_smoke_test_fails_clearly_on_a_bad_model(tmp_path):
     )
     assert proc.returncode == 1
     assert "bad.model" in proc.stderr and "not a BytePiece model" in proc.stderr
+
+
+def test_no_display_is_a_clear_message_not_a_crash(monkeypatch, capsys):
+    from piecelab.gui.app import _debian_package, run_gui
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert run_gui() == 1
+    assert "QT_QPA_PLATFORM=offscreen" in capsys.readouterr().err
+    monkeypatch.setenv("DISPLAY", ":987")
+    assert run_gui() == 1
+    assert "no X server is running on display :987" in capsys.readouterr().err
+    assert _debian_package("libxcb-icccm.so.4") == "libxcb-icccm4"
+    assert _debian_package("libxkbcommon-x11.so.0") == "libxkbcommon-x11-0"

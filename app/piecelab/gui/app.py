@@ -80,6 +80,63 @@ def create_window(
     return app, window
 
 
+def _display_problem() -> str | None:
+    """Say why Qt could not open a window, before Qt aborts the process over it."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and platform != "xcb":
+        return None
+    wayland = os.environ.get("WAYLAND_DISPLAY")
+    if not platform and wayland:
+        return None
+    if not os.environ.get("DISPLAY"):
+        return (
+            "no display (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop "
+            "session, or headless with QT_QPA_PLATFORM=offscreen"
+        )
+    display = os.environ["DISPLAY"]
+    if display.startswith(":"):
+        number = display[1:].split(".")[0]
+        if number.isdigit() and not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+            return f"no X server is running on display {display}"
+    missing = _missing_xcb_libraries()
+    if missing:
+        packages = sorted({_debian_package(lib) for lib in missing})
+        return (
+            f"Qt's X11 plugin needs {', '.join(missing)}. Install the Debian package(s):\n"
+            f"    sudo apt-get install {' '.join(packages)}"
+        )
+    return None
+
+
+def _missing_xcb_libraries() -> list[str]:
+    """Shared libraries Qt's xcb platform plugin links to that the system lacks."""
+    import shutil
+    import subprocess
+
+    import PySide6
+
+    plugin = os.path.join(
+        os.path.dirname(PySide6.__file__), "Qt", "plugins", "platforms", "libqxcb.so"
+    )
+    ldd = shutil.which("ldd")
+    if not ldd or not os.path.exists(plugin):
+        return []
+    out = subprocess.run([ldd, plugin], capture_output=True, text=True).stdout
+    missing = [line.split()[0] for line in out.splitlines() if "not found" in line]
+    extra = os.path.join(os.path.dirname(plugin), "..", "..", "lib", "libQt6XcbQpa.so.6")
+    if os.path.exists(extra):
+        out = subprocess.run([ldd, extra], capture_output=True, text=True).stdout
+        missing += [line.split()[0] for line in out.splitlines() if "not found" in line]
+    return sorted(set(missing))
+
+
+def _debian_package(lib: str) -> str:
+    """libxcb-icccm.so.4 → libxcb-icccm4 (Debian's naming for shared libraries)."""
+    name, _, version = lib.partition(".so.")
+    version = version.split(".")[0]
+    return f"{name}{'-' if name[-1].isdigit() else ''}{version}" if version else name
+
+
 def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bool = False) -> int:
     try:
         import PySide6.QtWidgets  # noqa: F401
@@ -88,6 +145,10 @@ def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bo
         return 1
     from ..paths import resource_dir
 
+    problem = _display_problem()
+    if problem:
+        print(f"piecelab: cannot open a window: {problem}", file=sys.stderr)
+        return 1
     app, window = create_window(model, corpus, interactive=not smoke_test)
     if smoke_test:
         return _smoke(app, window, resource_dir())
