@@ -55,7 +55,8 @@ def _load(res: dict) -> str:
         return "n/a"
     return (
         f"{load['start']:.2f} at start, {load['end']:.2f} at end, up to "
-        f"{load['max_before_measurement']:.2f} before a measurement"
+        f"{load['max_before_measurement']:.2f} before a measurement (these include the "
+        "benchmark's own processes)"
     )
 
 
@@ -94,7 +95,7 @@ def header(res: dict) -> list[str]:
         + (f", created in {made:.0f} s" if made and not env.get("reused") else "")
         + (f" (created earlier in {made:.0f} s)" if made and env.get("reused") else "")
     )
-    busy = max(res.get("load", {}).get("max_before_measurement", 0), 0) > 1.0
+    busy = (res.get("load") or {}).get("start", 0) > 1.0
     return [
         f"## {res['mode']} run — {res['date']}",
         "",
