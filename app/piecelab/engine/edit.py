@@ -15,7 +15,7 @@ import numpy as np
 from . import kernels
 from .model import N_SPECIAL, Model
 from .prune import pack, split_counts
-from .trie import build_trie
+from .trie import build_packed
 
 
 class EditError(ValueError):
@@ -106,19 +106,16 @@ def unreachable(model: Model, workers: int = 1) -> np.ndarray:
     is something else: then no text ever produces it.
     """
     ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
-    trie = build_trie(model.pieces, ids)
+    trie = build_packed(model.pieces, ids)
     scores = model.log_probs()
     pool, offs, lens = pack(model.pieces)
     ends = offs + lens
     tok_ends, tok_ids, _ = kernels.segment(
         pool,
         ends[:-1].astype(np.int64),
-        trie.base,
-        trie.check,
-        trie.value,
-        max(trie.max_depth, 1),
-        scores,
-        scores,
+        trie.packed,
+        trie.max_depth,
+        trie.slot_values(scores, -np.inf),
         -1.0,
         0,
         0,

@@ -14,11 +14,11 @@ import numpy as np
 from numba import njit
 
 from .kernels import _viterbi_chunk
-from .trie import build_trie
+from .trie import build_packed
 
 
 @njit(cache=True, nogil=True)
-def _split_range(pool, offs, lens, cnts, lo, hi, base, check, value, max_depth, scores, out):
+def _split_range(pool, offs, lens, cnts, lo, hi, rt, max_depth, slot_scores, out):
     longest = 1
     for k in range(lo, hi):
         longest = max(longest, lens[k])
@@ -31,7 +31,7 @@ def _split_range(pool, offs, lens, cnts, lo, hi, base, check, value, max_depth, 
         o = offs[k]
         for i in range(n):
             buf[i] = pool[o + i]
-        _viterbi_chunk(buf, 0, n, base, check, value, max_depth, scores, dp, route, rid)
+        _viterbi_chunk(buf, 0, n, rt, max_depth, slot_scores, dp, route, rid)
         e = n
         c = cnts[k]
         while e > 0:
@@ -58,12 +58,12 @@ def split_counts(
 ) -> np.ndarray:
     """Counts over ``vocab`` after cutting each of ``pieces`` (× its count) with
     the Unigram Viterbi of ``vocab`` scored by ``vocab_counts``."""
-    trie = build_trie(vocab, np.arange(len(vocab), dtype=np.int32))
+    trie = build_packed(vocab, np.arange(len(vocab), dtype=np.int32))
     with np.errstate(divide="ignore"):
         scores = np.log(vocab_counts.astype(np.float64)) - np.log(float(vocab_counts.sum()))
     pool, offs, lens = pack(pieces)
     cnts = np.asarray(counts, dtype=np.int64)
-    args = (trie.base, trie.check, trie.value, max(trie.max_depth, 1), scores)
+    args = (trie.packed, trie.max_depth, trie.slot_values(scores, -np.inf))
     n = len(pieces)
     workers = max(1, min(workers, n // 20_000 or 1))
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)

@@ -19,10 +19,14 @@ import numpy as np
 from . import kernels
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
-from .trie import build_trie
+from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
+_kernel_encode = kernels.encode  # one global lookup on the hot path, not two
+_iter = iter
 _MASK64 = (1 << 64) - 1
+_MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
+_GOLDEN = 0x9E3779B97F4A7C15
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,24 @@ class Tokenizer:
     ) -> None:
         self.model = load_model(pieces)
         model = self.model
-        ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
-        self._trie = build_trie(model.pieces, ids)
+        self._ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
         self._scores = model.log_probs()
+        # the reversed packed trie drives Viterbi and sampling; the forward trie
+        # (matches, k-best: GUI enumerations) is built on first use
+        rev = build_packed(model.pieces, self._ids)
+        self._rev = rev
+        self._rt = (rev.packed, rev.max_depth)
+        self._slot_scores = rev.slot_values(self._scores, -np.inf)
+        # with every single byte a piece of non-zero count, no text can be left
+        # uncovered, and tokenize() skips looking for -1 ids
+        self._all_bytes = all(
+            np.isfinite(self._scores[model.index[bytes([b])]])
+            if bytes([b]) in model.index
+            else False
+            for b in range(256)
+        )
+        self._fwd: DoubleArrayTrie | None = None
+        self._viterbi_args = (*self._rt, self._slot_scores, -1.0, 0)
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
         # an object array makes id → bytes a C-level take instead of a Python loop
         self._piece_objs = np.empty(len(self._id2piece), dtype=object)
@@ -173,35 +192,56 @@ class Tokenizer:
         self._piece2id = _PieceIds(model.index)
         self.vocab_size = model.vocab_size
         self.set_seed(seed)
-        t = self._trie
-        self._trie_args = (t.base, t.check, t.value, max(t.max_depth, 1))
-        self._kargs = (*self._trie_args, self._scores)
-        self._weight_cache: dict[float, np.ndarray] = {}
-        self._ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
+        self._weight_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
+        self._slot_ones = rev.slot_values(ones, 0.0)
+
+    @property
+    def _trie_args(self) -> tuple:
+        """Forward trie arrays (base, check, value, max_depth) for the enumerations."""
+        if self._fwd is None:
+            self._fwd = build_trie(self.model.pieces, self._ids)
+        t = self._fwd
+        return (t.base, t.check, t.value, max(t.max_depth, 1))
 
     # ------------------------------------------------------------- randomness
     def set_seed(self, seed: int | None) -> None:
         """Seed the sampler; ``None`` draws fresh entropy."""
-        self._rng = np.random.default_rng(seed)
+        self._next_seed = int(np.random.default_rng(seed).integers(0, _MASK63))
 
     def _call_seed(self, seed: int | None) -> int:
+        """The seed of one call: a Weyl sequence the kernels mix with splitmix64.
+
+        Integer arithmetic instead of a numpy draw, because sampling one short
+        text must not pay a microsecond for its seed.
+        """
         if seed is not None:
             return _seed64(seed)
-        return int(self._rng.integers(0, 2**63 - 1))
+        self._next_seed = (self._next_seed + _GOLDEN) & _MASK63
+        return self._next_seed
 
     # ------------------------------------------------------------- core calls
     def weights(self, alpha: float) -> np.ndarray:
         """p(piece)^α per id (0 for the special ids): the sampler's piece weights."""
+        return self._weights(alpha)[0]
+
+    def _weights(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """(weights per id, weights per reversed-trie slot), cached per α."""
         alpha = float(alpha)
         w = self._weight_cache.get(alpha)
         if w is None:
             finite = np.isfinite(self._scores)
-            w = np.zeros_like(self._scores)
-            w[finite] = np.exp(alpha * self._scores[finite])
+            per_id = np.zeros_like(self._scores)
+            per_id[finite] = np.exp(alpha * self._scores[finite])
             if len(self._weight_cache) > 16:
                 self._weight_cache.clear()
+            w = (per_id, self._rev.slot_values(per_id, 0.0))
             self._weight_cache[alpha] = w
         return w
+
+    def _slot_vals(self, alpha: float) -> np.ndarray:
+        """What the kernels add (Viterbi) or multiply (sampling) at each trie slot."""
+        return self._weights(alpha)[1] if alpha >= 0 else self._slot_scores
 
     def _segment(self, data: bytes, alpha: float, seed: int | None):
         if len(data) >= 2**31:
@@ -212,29 +252,28 @@ class Tokenizer:
         return kernels.segment(
             arr,
             _NO_FORCED,
-            *self._kargs,
-            self.weights(alpha) if sampling else self._scores,
+            *self._rt,
+            self._slot_vals(alpha),
             alpha,
             self._call_seed(seed) if sampling else 0,
             0,
         )
 
-    def _encode(self, text: str, alpha: float, seed: int | None) -> tuple[np.ndarray, bytes]:
+    def _encode(self, text: str, alpha: float, seed: int | None) -> np.ndarray:
         """The lean path of tokenize() and encode(): one kernel call, ids only."""
         data = to_utf8(text)
         if len(data) >= 2**31:
             raise ValueError("texts of 2 GiB or more must be split before tokenizing")
-        arr = np.frombuffer(data, dtype=np.uint8)
         if alpha < 0:
-            ids, bad = kernels.encode(arr, *self._kargs, self._scores, -1.0, 0)
+            ids = _kernel_encode(data, *self._viterbi_args)
         else:
-            ids, bad = kernels.encode(
-                arr, *self._kargs, self.weights(alpha), float(alpha), self._call_seed(seed)
-            )
-        if bad:
+            alpha = float(alpha)
+            slot_w = self._slot_vals(alpha)
+            ids = kernels.encode(data, *self._rt, slot_w, alpha, self._call_seed(seed))
+        if not self._all_bytes and len(ids) and ids.min() < 0:
             ends, ids2, _ = self._segment(data, alpha, seed)
             self._check_uncovered(ids2, data, ends)
-        return ids, data
+        return ids
 
     def _check_uncovered(self, ids: np.ndarray, data: bytes, ends: np.ndarray) -> None:
         if len(ids) and ids.min() < 0:
@@ -254,9 +293,8 @@ class Tokenizer:
         ``alpha < 0`` gives the most likely segmentation (Viterbi); ``alpha >= 0``
         draws one with P(seg) ∝ Π p(piece)^α (α = 0 is uniform over segmentations).
         """
-        ids, _ = self._encode(text, alpha, seed)
-        tokens = self._piece_objs[ids].tolist()
-        return tokens.__iter__() if iter else tokens  # type: ignore[return-value]
+        tokens = self._piece_objs.take(self._encode(text, alpha, seed)).tolist()
+        return _iter(tokens) if iter else tokens  # type: ignore[return-value]
 
     def encode(
         self,
@@ -269,8 +307,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[int] | Iterator[int]:
         """Token ids of ``text`` (``<bos>`` = 1 and ``<eos>`` = 2 on request)."""
-        ids, _ = self._encode(text, alpha, seed)
-        out = ids.tolist()
+        out = self._encode(text, alpha, seed).tolist()
         if add_bos:
             out.insert(0, 1)
         if add_eos:
@@ -333,7 +370,7 @@ class Tokenizer:
         """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
         data = text if isinstance(text, bytes) else to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        return float(kernels.log_partition(arr, _NO_FORCED, *self._trie_args, self.weights(alpha)))
+        return float(kernels.log_partition(arr, _NO_FORCED, *self._rt, self._weights(alpha)[1]))
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
@@ -364,7 +401,7 @@ class Tokenizer:
         """Natural log of :meth:`count_segmentations`, for texts where the count is huge."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        return float(kernels.log_partition(arr, _NO_FORCED, *self._trie_args, self._ones))
+        return float(kernels.log_partition(arr, _NO_FORCED, *self._rt, self._slot_ones))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
@@ -379,7 +416,7 @@ class Tokenizer:
             raise ValueError("k must be ≥ 1")
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        best, back = kernels.k_best(arr, _NO_FORCED, *self._kargs, int(k))
+        best, back = kernels.k_best(arr, _NO_FORCED, *self._trie_args, self._scores, int(k))
         log_z = self.log_partition(data, alpha) if alpha >= 0 else math.nan
         n = len(data)
         out = []
@@ -417,14 +454,14 @@ class Tokenizer:
         bounds = np.unique(np.concatenate([[0], offsets[cuts], [n]]))
         alpha = float(alpha)
         base_seed = self._call_seed(seed) if alpha >= 0 else 0
-        extra = self.weights(alpha) if alpha >= 0 else self._scores
+        slot_vals = self._slot_vals(alpha)
 
         def run(part: int):
             a, b = int(bounds[part]), int(bounds[part + 1])
             inner = offsets[(offsets > a) & (offsets < b)]
             doc0 = int(np.searchsorted(offsets, a, side="right")) - 1
             ends, ids, _ = kernels.segment(
-                arr[a:b], inner - a, *self._kargs, extra, alpha, base_seed, doc0
+                arr[a:b], inner - a, *self._rt, slot_vals, alpha, base_seed, doc0
             )
             return ends + a, ids
 
@@ -471,7 +508,7 @@ class Tokenizer:
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
         forced = np.asarray(chunk_ends, dtype=np.int64)[:-1]
-        _, ids, _ = kernels.segment(data, forced, *self._kargs, self._scores, -1.0, 0, 0)
+        _, ids, _ = kernels.segment(data, forced, *self._rt, self._slot_scores, -1.0, 0, 0)
         return ids
 
     def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
