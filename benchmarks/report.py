@@ -7,6 +7,7 @@ piecelab bytes per token / peer bytes per token.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 LABELS = {
@@ -162,11 +163,15 @@ def grid_table(res: dict) -> list[str]:
             "ratio compares one multi-size run with one single-size run of the peer."
         )
     long = res["config"].get("long_train_seconds")
-    lines.append(
+    repeat_note = (
         f"A training whose first run took more than {num(long, 0)} s is not repeated "
-        "(its run count is shown); piecelab's are always repeated, except the "
-        "reestimate run of --quick, which is there for its held-out figure. "
-        "encode: one call per document, ids out, one thread. batch: piecelab "
+        "(`--long-train`; its run count is shown). "
+        if long is not None and math.isfinite(long)
+        else ""
+    )
+    lines.append(
+        f"{repeat_note}The reestimate run of --quick is run once: its held-out figure is "
+        "the point. encode: one call per document, ids out, one thread. batch: piecelab "
         "`tokenize_batch(workers=2)`, SentencePiece `encode(list, num_threads=2)`, HF "
         "`encode_batch` (RAYON_NUM_THREADS=2). sample: one call per document at α = 0.1 "
         "(Unigram models only). Peak RSS of training is summed over the process and its "
