@@ -183,7 +183,8 @@ class Bench:
         if not ok:
             return {"error": runs[0]["error"] if runs else "not run"}
         first = ok[0]
-        out = {k: first.get(k) for k in ("vocab_size", "tokens", "bytes_per_token")}
+        keys = ("vocab_size", "tokens", "bytes_per_token", "docs", "test_bytes")
+        out = {k: first.get(k) for k in keys}
         out["roundtrip_failures"] = first.get("roundtrip_failures")
         out["eval_rss_mb"] = max(r["rss_mb"] for r in ok)
         for mode in modes.split(","):

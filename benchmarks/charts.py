@@ -140,6 +140,9 @@ def main(argv: list[str]) -> int:
     src = Path(argv[1])
     out = Path(argv[2]) if len(argv) > 2 else src.parent
     res = json.loads(src.read_text())
+    if not res.get("grid"):
+        print("charts: none (this run has no grid section)")
+        return 0
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # kept alive
     written = []
     for name, fn in (("bytes_per_token", bytes_per_token), ("throughput", throughput)):

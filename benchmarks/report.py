@@ -234,6 +234,17 @@ def tokenize_table(res: dict) -> list[str]:
         num(bp.get("tokenize_mb_s")),
         ratio(pt, bp.get("tokenize_mb_s")),
     )
+    pw = pl.get("whole_mb_s")
+    if pw and pt and pl.get("docs") and pl.get("test_bytes"):
+        per_call = (1 / pt - 1 / pw) * pl["test_bytes"] / 1e6 / pl["docs"] * 1e6
+        row(
+            "1 thread MB/s: piecelab tokenize() of the whole file in one call / one call "
+            f"per document ({num(pl['docs'])} documents): the per-call cost is "
+            f"{num(per_call)} µs",
+            num(pw),
+            num(pt),
+            ratio(pw, pt),
+        )
     if bp.get("tokens") is not None and pl.get("tokens") is not None:
         same = "identical" if bp["tokens"] == pl["tokens"] else "DIFFERENT"
         row(
@@ -354,7 +365,13 @@ def train_table(res: dict) -> list[str]:
 
 
 def markdown(res: dict) -> str:
-    lines = header(res) + grid_table(res) + tokenize_table(res) + train_table(res)
+    lines = header(res)
+    if res.get("grid"):
+        lines += grid_table(res)
+    if res.get("tokenize"):
+        lines += tokenize_table(res)
+    if res.get("train"):
+        lines += train_table(res)
     skipped = res.get("skipped") or {}
     if skipped:
         lines += ["Skipped: " + "; ".join(f"{_label(k)} ({v})" for k, v in skipped.items()), ""]
@@ -362,7 +379,7 @@ def markdown(res: dict) -> str:
 
 
 def combine(out: Path) -> Path:
-    """RESULTS.md: the latest full run, then the latest quick run."""
+    """RESULTS.md: the latest full run, later re-runs of some of its sections, the quick run."""
     parts = [
         "# piecelab benchmark results",
         "",
@@ -370,7 +387,8 @@ def combine(out: Path) -> Path:
         '"× …" columns: how many times better piecelab is than that row (> 1: piecelab wins).',
         "",
     ]
-    for mode in ("full", "quick"):
+    partial = sorted(p.stem for p in out.glob("*-*.md"))
+    for mode in ("full", *[m for m in partial if m.startswith("full-")], "quick"):
         md = out / f"{mode}.md"
         if md.is_file():
             parts += [md.read_text().rstrip(), ""]

@@ -30,6 +30,7 @@ import report
 from bench_core import GRID_MODES, HERE, PEERS, WORKERS, Bench, Worker, log
 
 RESULTS = HERE / "results"
+SECTIONS = ("grid", "tokenize", "train")
 FULL = {
     "grid": (0, [8000, 16000, 32000, 64000]),
     "tokenize": (6_000_000, 20000),
@@ -72,7 +73,7 @@ def run_tokenize(b: Bench, plan, reps, train_reps) -> dict:
     pl = models.get("piecelab", {}).get(target)
     if pl is None:
         return {"error": "piecelab did not train"}
-    jobs = [("piecelab", pl["path"], GRID_MODES["piecelab"])]
+    jobs = [("piecelab", pl["path"], GRID_MODES["piecelab"] + ",whole")]
     sp = models.get("sp-unigram", {}).get(target)
     if sp:
         jobs.append(("sp-unigram", sp["path"], GRID_MODES["sp-unigram"]))
@@ -176,6 +177,12 @@ def parse_args(argv):
         "(default: every training runs --train-repeats times, as medians need)",
     )
     ap.add_argument("--min-time", type=float, default=None, help="seconds per throughput timing")
+    ap.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"subset of {','.join(SECTIONS)}; a subset writes <mode>-<sections>.json/.md "
+        "beside the complete run instead of replacing it",
+    )
     ap.add_argument("--env", metavar="PYTHON", help="use this interpreter for the measurements")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)}")
     ap.add_argument("--rebuild-env", action="store_true", help="recreate benchmarks/.benchenv")
@@ -187,6 +194,10 @@ def parse_args(argv):
     )
     args = ap.parse_args(argv)
     args.train_repeats = args.train_repeats or args.repeats
+    args.sections = [x.strip() for x in args.sections.split(",") if x.strip()]
+    bad = sorted(set(args.sections) - set(SECTIONS))
+    if bad or not args.sections:
+        ap.error(f"--sections: choose from {', '.join(SECTIONS)} (got {', '.join(bad) or 'none'})")
     if args.long_train is None:
         args.long_train = float("inf")
     if args.min_time is None:
@@ -197,8 +208,11 @@ def parse_args(argv):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = shlex.join([Path(sys.executable).name, "benchmarks/run.py", *(argv or sys.argv[1:])])
+    mode = "quick" if args.quick else "full"
+    if args.sections != list(SECTIONS):
+        mode += "-" + "+".join(args.sections)
     if args.render:
-        return render(Path(args.out), "quick" if args.quick else "full")
+        return render(Path(args.out), mode)
     missing = data.missing_inputs()
     if missing:
         print(f"skipped: benchmark inputs are absent ({', '.join(map(str, missing))})")
@@ -256,12 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     log("warming piecelab's numba cache (untimed)")
     worker("warmup", "--corpus", str(data.TRAIN_FILE))
     try:
-        grid = run_grid(bench, plan, args.repeats, args.train_repeats)
-        tokenize = run_tokenize(bench, plan, args.repeats, args.train_repeats)
-        train = run_train(bench, plan, args.train_repeats)
+        want = args.sections
+        grid = run_grid(bench, plan, args.repeats, args.train_repeats) if "grid" in want else []
+        tokenize = (
+            run_tokenize(bench, plan, args.repeats, args.train_repeats)
+            if "tokenize" in want
+            else {}
+        )
+        train = run_train(bench, plan, args.train_repeats) if "train" in want else {}
     finally:
         shutil.rmtree(workdir / "scratch", ignore_errors=True)
-    mode = "quick" if args.quick else "full"
     result = {
         "mode": mode,
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -279,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": WORKERS,
             "alpha": 0.1,
             "plan": plan,
+            "sections": args.sections,
             "train_file": str(data.TRAIN_FILE),
             "test_file": str(data.TEST_FILE),
         },

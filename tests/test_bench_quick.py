@@ -97,3 +97,32 @@ def test_skips_cleanly_without_shared(tmp_path):
     assert proc.returncode == 0
     assert "skipped" in proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_one_section_is_written_beside_the_whole_run(quick):
+    out, _ = quick
+    before = (out / "quick.json").read_text()
+    proc = _run(
+        out,
+        "--env",
+        sys.executable,
+        "--peers",
+        "piecelab",
+        "--repeats",
+        "1",
+        "--sections",
+        "tokenize",
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((out / "quick-tokenize.json").read_text())
+    assert res["mode"] == "quick-tokenize" and res["config"]["sections"] == ["tokenize"]
+    assert res["grid"] == [] and res["train"] == {}
+    assert _positive(res["tokenize"]["rows"]["piecelab"]["tokenize_mb_s"])
+    md = (out / "quick-tokenize.md").read_text()
+    assert "### Tokenize" in md and "### Train, compress" not in md
+    assert (out / "quick.json").read_text() == before  # the whole run is left alone
+
+
+def test_unknown_section_is_refused(tmp_path):
+    proc = _run(tmp_path, "--sections", "tokenize,speed")
+    assert proc.returncode == 2 and "--sections" in proc.stderr

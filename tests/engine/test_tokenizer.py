@@ -197,6 +197,35 @@ def test_batch_sampling_does_not_depend_on_workers(tiny_tokenizer):
     assert one[0] != one[2]  # documents draw independent samples
 
 
+def test_one_call_draws_what_a_batch_of_one_draws(tiny_tokenizer):
+    # tokenize() hands the kernel bytes, batches hand it an array view: same draw
+    text = "abcab cab\n你好 abc " * 30
+    for seed in range(20):
+        assert (
+            tiny_tokenizer.tokenize(text, alpha=0.7, seed=seed)
+            == (tiny_tokenizer.tokenize_batch([text], alpha=0.7, seed=seed)[0])
+        )
+
+
+def log_partition_reference(data: bytes, alpha: float) -> float:
+    """log Σ_seg exp(α · score) of one chunk, summed in log space (no rescaling)."""
+    lz = [0.0] + [-math.inf] * len(data)
+    for p in range(1, len(data) + 1):
+        terms = [lz[s] + alpha * LOGP[data[s:p]] for s in range(p) if data[s:p] in COUNTS]
+        m = max(terms)
+        lz[p] = m + math.log(sum(math.exp(t - m) for t in terms))
+    return lz[-1]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 3.0])
+def test_log_partition_is_exact_across_rescaling(tiny_tokenizer, alpha):
+    # long enough that the running partition leaves [1e-100, 1e100] many times
+    text = "abcab" * 300
+    expected = log_partition_reference(text.encode(), alpha)
+    assert abs(expected) > 2 * math.log(1e100) or alpha == 0.0
+    assert tiny_tokenizer.log_partition(text, alpha) == pytest.approx(expected, rel=1e-9)
+
+
 def test_batch_viterbi_equals_one_by_one(tiny_tokenizer):
     texts = ["abc", "", "cab\n\nab", "你好 a", "x" * 1000]
     assert tiny_tokenizer.tokenize_batch(texts, workers=2) == [

@@ -34,7 +34,8 @@ from piecelab.gui.main_window import MainWindow
 from piecelab.gui.playground import Playground
 from piecelab.gui.sampling_view import chi2_sf, goodness_of_fit
 from piecelab.gui.state import Workspace
-from piecelab.gui.token_view import DIFF_COLOR, format_prob
+from piecelab.gui.token_labels import format_prob
+from piecelab.gui.token_view import DIFF_COLOR
 
 from ..conftest import tiny_counts
 from .conftest import distinct_colors, save_screenshot

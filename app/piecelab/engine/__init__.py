@@ -2,7 +2,8 @@
 
 from .model import Model, ModelFormatError, load_model
 from .normalize import TextEncodingError
-from .tokenizer import Segmentation, Token, Tokenizer
+from .segmentation import Segmentation, Token
+from .tokenizer import Tokenizer
 
 __all__ = [
     "Model",

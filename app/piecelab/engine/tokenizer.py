@@ -12,13 +12,13 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernels
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
+from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
@@ -27,109 +27,6 @@ _iter = iter
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
 _GOLDEN = 0x9E3779B97F4A7C15
-
-
-@dataclass(frozen=True)
-class Token:
-    """One token of a segmentation, with byte and character spans.
-
-    Character spans cover every character the token touches: a token that holds
-    only part of a multi-byte character has ``complete == False`` and shares that
-    character with its neighbour.
-    """
-
-    id: int
-    piece: bytes
-    start: int
-    end: int
-    char_start: int
-    char_end: int
-    logp: float
-    complete: bool
-
-    @property
-    def text(self) -> str:
-        return self.piece.decode("utf-8", errors="replace")
-
-
-@dataclass(frozen=True)
-class Segmentation:
-    """A segmentation of (NFC-normalized) ``text`` with its scores."""
-
-    text: str
-    data: bytes
-    ids: np.ndarray
-    ends: np.ndarray
-    logps: np.ndarray
-    alpha: float
-    char_of_byte: np.ndarray
-
-    @property
-    def score(self) -> float:
-        """Σ log p(piece): the path's log-probability under the Unigram model."""
-        return float(self.logps.sum())
-
-    @property
-    def starts(self) -> np.ndarray:
-        out = np.empty_like(self.ends)
-        if len(self.ends):
-            out[0] = 0
-            out[1:] = self.ends[:-1]
-        return out
-
-    @property
-    def pieces(self) -> list[bytes]:
-        return [self.data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist())]
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def tokens(self) -> list[Token]:
-        starts, ends = self.starts.tolist(), self.ends.tolist()
-        cob = self.char_of_byte
-        n = len(self.data)
-        lead = _is_lead(self.data)
-        out = []
-        for k, (s, e, i, lp) in enumerate(
-            zip(starts, ends, self.ids.tolist(), self.logps.tolist())
-        ):
-            complete = bool(lead[s] and (e == n or lead[e]))
-            out.append(
-                Token(
-                    id=int(i),
-                    piece=self.data[s:e],
-                    start=s,
-                    end=e,
-                    char_start=int(cob[s]),
-                    char_end=int(cob[e - 1]) + 1,
-                    logp=float(lp),
-                    complete=complete,
-                )
-            )
-            del k
-        return out
-
-    @property
-    def bytes_per_token(self) -> float:
-        return len(self.data) / len(self.ids) if len(self.ids) else 0.0
-
-    @property
-    def chars_per_token(self) -> float:
-        return len(self.text) / len(self.ids) if len(self.ids) else 0.0
-
-
-def _is_lead(data: bytes) -> np.ndarray:
-    arr = np.frombuffer(data, np.uint8)
-    out = np.ones(len(arr) + 1, dtype=bool)
-    out[:-1] = (arr & 0xC0) != 0x80
-    return out
-
-
-def _char_of_byte(data: bytes) -> np.ndarray:
-    """Index of the character that holds each byte."""
-    arr = np.frombuffer(data, np.uint8)
-    return np.cumsum((arr & 0xC0) != 0x80) - 1
 
 
 class _PieceIds(dict):
@@ -354,7 +251,7 @@ class Tokenizer:
             ends=np.asarray(ends, dtype=np.int64),
             logps=self._scores[ids],
             alpha=float(alpha),
-            char_of_byte=_char_of_byte(data),
+            char_of_byte=char_of_byte(data),
         )
 
     def from_pieces(self, text: str, pieces: Sequence[bytes]) -> Segmentation:

@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import Segmentation, Tokenizer
+from .segmentation_pane import SegmentationPane, warm_up
 from .state import Workspace
-from .token_view import SegmentationPane, TokenView, same_spans, warm_up
+from .token_labels import same_spans
+from .token_view import TokenView
 from .worker import run_in_thread
 
 MODEL_FILTER = "BytePiece models (*.model *.json *.zip);;All files (*)"

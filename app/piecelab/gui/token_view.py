@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import html
 import math
-import re
-import unicodedata
-import weakref
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
-    QFrame,
-    QLabel,
     QSizePolicy,
     QToolTip,
-    QVBoxLayout,
     QWidget,
 )
 
 from ..engine import Segmentation, Tokenizer
 from ..engine.model import N_SPECIAL
 from ..engine.render import hex_bytes, is_complete, piece_label
+from .token_labels import label_table, same_spans
 
 # fills are semi-transparent over the palette's base, so text stays readable in
 # light and dark themes; the text itself is always the palette's text color
@@ -45,107 +40,6 @@ LINE_CACHE = 2000  # rendered lines kept per view: typing re-renders only the li
 _ARGB = QImage.Format.Format_ARGB32_Premultiplied
 SEP = "\u2002\u2009"  # en space + thin space: the room between two labels of one line
 PAD_V, MARGIN, VGAP = 2, 6, 4
-# labels made only of these draw exactly where their measured advances say, so a
-# line of them is drawn as one string; any other label (RTL, combining marks,
-# emoji, complex scripts) makes its line draw token by token
-_PLAIN = re.compile(
-    "[\x20-\x7e\xa1-\xac\xae-\u024f\u0370-\u03ff\u0400-\u0482\u048a-\u052f"
-    "\u2010-\u2027\u2030-\u205e\u2100-\u25ff\u27e8\u27e9\u2e80-\u2fdf\u3000-\u303f"
-    "\u3040-\u30ff\u3100-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff01-\uffdc]*"
-)
-
-
-def warm_up(tok: Tokenizer) -> Tokenizer:
-    """Call every kernel the GUI uses once, so numba compiles them off the GUI thread."""
-    text = "warm up 预热\n\n"
-    seg = tok.segment(text)
-    sampled = tok.segment(text, alpha=0.5, seed=0)
-    tok.log_prob(sampled, 0.5)
-    tok.top_k(text, 2, 0.5)
-    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
-    tok.encode(text, alpha=0.5, seed=0)
-    tok.decode(seg.ids.tolist())
-    tok.count_segmentations(text)
-    return tok
-
-
-def format_prob(logp: float) -> str:
-    """exp(logp) readable even when it underflows a float (``3.2e-1234``)."""
-    if not math.isfinite(logp):
-        return "0" if logp < 0 else "inf"
-    if logp > -700:
-        return f"{math.exp(logp):.3g}"
-    e10 = logp / math.log(10)
-    exp = math.floor(e10)
-    return f"{10 ** (e10 - exp):.2f}e{exp}"
-
-
-def segmentation_stats(seg: Segmentation) -> str:
-    return (
-        f"{len(seg):,} tokens · {seg.bytes_per_token:.2f} bytes/token · "
-        f"{seg.chars_per_token:.2f} chars/token · path log p {seg.score:,.2f}"
-    )
-
-
-def display_label(piece: bytes) -> str:
-    """``piece_label`` plus visible forms of invisible characters, ◌ before a lone mark."""
-    label = piece_label(piece)
-    out = []
-    for c in label:
-        cat = unicodedata.category(c)
-        out.append(f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c)
-    label = "".join(out)
-    if label and unicodedata.category(label[0]).startswith("M"):
-        label = "◌" + label
-    return label
-
-
-class _LabelTable:
-    """Label, advance, newline count, partial and plain flags per id, filled on demand."""
-
-    def __init__(self, tok: Tokenizer, fm: QFontMetricsF) -> None:
-        n = tok.vocab_size
-        self.tok, self.fm = weakref.ref(tok), fm
-        self.labels = np.empty(n, dtype=object)
-        self.adv = np.full(n, np.nan)
-        self.newlines = np.zeros(n, dtype=np.int32)
-        self.partial = np.zeros(n, dtype=bool)
-        self.plain = np.zeros(n, dtype=bool)
-
-    def fill(self, ids: np.ndarray) -> None:
-        todo = ids[np.isnan(self.adv[ids])]
-        if not len(todo):
-            return
-        tok = self.tok()
-        for i in np.unique(todo).tolist():
-            piece = tok.id_to_piece(i)
-            piece = piece.encode() if isinstance(piece, str) else piece
-            label = display_label(piece)
-            self.labels[i] = label
-            self.adv[i] = self.fm.horizontalAdvance(label)
-            self.newlines[i] = len(piece) - len(piece.rstrip(b"\n"))
-            self.partial[i] = not is_complete(piece)
-            self.plain[i] = _PLAIN.fullmatch(label) is not None
-
-
-_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _table(tok: Tokenizer, fm: QFontMetricsF, font_key: str) -> _LabelTable:
-    per_font = _TABLES.setdefault(tok, {})
-    table = per_font.get(font_key)
-    if table is None:
-        table = per_font[font_key] = _LabelTable(tok, fm)
-    return table
-
-
-def same_spans(seg: Segmentation, reference: Segmentation) -> np.ndarray:
-    """Per token of ``seg``: is its byte span also a token of ``reference``?"""
-    bounds = np.concatenate(([0], reference.ends))
-    k = np.searchsorted(bounds, seg.starts)
-    k1 = np.minimum(k + 1, len(bounds) - 1)
-    hit = (k < len(bounds) - 1) & (bounds[np.minimum(k, len(bounds) - 1)] == seg.starts)
-    return hit & (bounds[k1] == seg.ends)
 
 
 def _premultiplied(color: QColor, alpha: int) -> int:
@@ -204,7 +98,7 @@ class TokenView(QAbstractScrollArea):
         """Show ``seg``; tokens whose byte span is not one of ``reference``'s are marked."""
         self.segmentation, self.tokenizer = seg, tokenizer
         font_key = self.font().key()
-        table = _table(tokenizer, QFontMetricsF(self.font()), font_key)
+        table = label_table(tokenizer, QFontMetricsF(self.font()), font_key)
         ids = seg.ids
         table.fill(ids)
         self.labels = table.labels[ids].tolist()
@@ -471,67 +365,3 @@ class TokenView(QAbstractScrollArea):
             self.hovered.emit(-1, -1)
         else:
             self.hovered.emit(int(self._starts[i]), int(self._ends[i]))
-
-
-class _Fixed(QWidget):
-    """Holds a label at a fixed height, so new text never re-lays out the window."""
-
-    def __init__(self, label: QLabel, lines: int) -> None:
-        super().__init__()
-        label.setParent(self)
-        self.label = label
-        self.setFixedHeight(lines * label.fontMetrics().lineSpacing() + 4)
-
-    def resizeEvent(self, event) -> None:
-        self.label.setGeometry(self.rect())
-
-
-class SegmentationPane(QFrame):
-    """A titled :class:`TokenView` with its statistics line below."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = QLabel()
-        self.set_title(title)
-        self.view = TokenView()
-        self.stats = QLabel("no model")
-        self.stats.setWordWrap(True)
-        self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addWidget(_Fixed(self.title, 1))
-        layout.addWidget(self.view, 1)
-        layout.addWidget(_Fixed(self.stats, 3))
-
-    @property
-    def segmentation(self) -> Segmentation | None:
-        return self.view.segmentation
-
-    def set_title(self, title: str) -> None:
-        text = f"<b>{html.escape(title)}</b>"
-        if text != self.title.text():
-            self.title.setText(text)
-
-    def show_segmentation(
-        self,
-        seg: Segmentation,
-        tokenizer: Tokenizer,
-        reference: Segmentation | None = None,
-        alpha: float | None = None,
-    ) -> None:
-        """Show ``seg``; with ``alpha`` also its exact probability under the sampler."""
-        self.view.show_segmentation(seg, tokenizer, reference)
-        text = segmentation_stats(seg)
-        if alpha is not None:
-            lp = tokenizer.log_prob(seg, alpha)
-            text += f"<br>P(this segmentation | α={alpha:g}) = {format_prob(lp)} (log {lp:,.3f})"
-        if reference is not None:
-            n = int(self.view.different.sum())
-            text += f" · {n:,} token{'s' if n != 1 else ''} differ"
-        self.stats.setText(text)
-
-    def show_message(self, message: str) -> None:
-        self.view.clear()
-        self.stats.setText(html.escape(message))

@@ -1,0 +1,90 @@
+"""A titled token view with its statistics line, and the warm-up every pane needs."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from ..engine import Segmentation, Tokenizer
+from .token_labels import format_prob, segmentation_stats
+from .token_view import TokenView
+
+
+def warm_up(tok: Tokenizer) -> Tokenizer:
+    """Call every kernel the GUI uses once, so numba compiles them off the GUI thread."""
+    text = "warm up 预热\n\n"
+    seg = tok.segment(text)
+    sampled = tok.segment(text, alpha=0.5, seed=0)
+    tok.log_prob(sampled, 0.5)
+    tok.top_k(text, 2, 0.5)
+    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
+    tok.encode(text, alpha=0.5, seed=0)
+    tok.decode(seg.ids.tolist())
+    tok.count_segmentations(text)
+    return tok
+
+
+class _Fixed(QWidget):
+    """Holds a label at a fixed height, so new text never re-lays out the window."""
+
+    def __init__(self, label: QLabel, lines: int) -> None:
+        super().__init__()
+        label.setParent(self)
+        self.label = label
+        self.setFixedHeight(lines * label.fontMetrics().lineSpacing() + 4)
+
+    def resizeEvent(self, event) -> None:
+        self.label.setGeometry(self.rect())
+
+
+class SegmentationPane(QFrame):
+    """A titled :class:`TokenView` with its statistics line below."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.set_title(title)
+        self.view = TokenView()
+        self.stats = QLabel("no model")
+        self.stats.setWordWrap(True)
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(_Fixed(self.title, 1))
+        layout.addWidget(self.view, 1)
+        layout.addWidget(_Fixed(self.stats, 3))
+
+    @property
+    def segmentation(self) -> Segmentation | None:
+        return self.view.segmentation
+
+    def set_title(self, title: str) -> None:
+        text = f"<b>{html.escape(title)}</b>"
+        if text != self.title.text():
+            self.title.setText(text)
+
+    def show_segmentation(
+        self,
+        seg: Segmentation,
+        tokenizer: Tokenizer,
+        reference: Segmentation | None = None,
+        alpha: float | None = None,
+    ) -> None:
+        """Show ``seg``; with ``alpha`` also its exact probability under the sampler."""
+        self.view.show_segmentation(seg, tokenizer, reference)
+        text = segmentation_stats(seg)
+        if alpha is not None:
+            lp = tokenizer.log_prob(seg, alpha)
+            text += f"<br>P(this segmentation | α={alpha:g}) = {format_prob(lp)} (log {lp:,.3f})"
+        if reference is not None:
+            n = int(self.view.different.sum())
+            text += f" · {n:,} token{'s' if n != 1 else ''} differ"
+        self.stats.setText(text)
+
+    def show_message(self, message: str) -> None:
+        self.view.clear()
+        self.stats.setText(html.escape(message))
