@@ -43,6 +43,7 @@ bench-quick: $(STAMP)
 
 bench-gui: $(STAMP)
 	$(BIN)/python benchmarks/gui_bench.py
+	$(BIN)/python benchmarks/gui_train_bench.py
 
 package: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[package]'

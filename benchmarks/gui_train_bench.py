@@ -109,7 +109,8 @@ def wait(app, done, timeout: float) -> bool:
     return done()
 
 
-def bench_train(app, window, sizes: str, workers: int) -> None:
+def bench_train(app, window, sizes: str, workers: int) -> float:
+    """Train once through the window; returns the run's wall time in seconds."""
     view = window.train_view
     view.sizes.setText(sizes)
     view.workers.setValue(workers)
@@ -134,9 +135,11 @@ def bench_train(app, window, sizes: str, workers: int) -> None:
     worst = ", ".join(f"{ms * 1000:.0f} ms at {at:.1f} s" for at, ms in sorted(meter.worst()))
     print(f"  longest stalls: {worst}")
     print("  log: " + " | ".join(view.log.toPlainText().splitlines()[:12]))
+    return time.monotonic() - t0
 
 
-def bench_cancel(app, window, points: int, workers: int) -> None:
+def bench_cancel(app, window, points: int, workers: int, duration: float) -> None:
+    """Cancel new runs at random points inside the first run's ``duration``."""
     view = window.train_view
     view.sizes.setText("32000")
     view.workers.setValue(workers)
@@ -149,13 +152,17 @@ def bench_cancel(app, window, points: int, workers: int) -> None:
         worker = view.worker
         finished: list[float] = []
         worker.finished.connect(lambda out=finished: out.append(time.monotonic()))
-        delay = rng.uniform(1.0, 12.0)
+        delay = rng.uniform(0.1, 0.85) * duration
         until = time.monotonic() + delay
         wait(app, lambda until=until: time.monotonic() >= until, delay + 1)
         stage = next(
             (s for s, (_, bar, _) in reversed(view.bars.items()) if 0 < bar.value() < 100),
             "?",
         )
+        if ended:  # finished before the click: nothing to cancel
+            view.runEnded.disconnect(ended.append)
+            print(f"cancel {i + 1} after {delay:.1f} s: the run had already {ended[-1]}")
+            continue
         t0 = time.monotonic()
         view.cancel_button.click()
         wait(app, lambda ended=ended: bool(ended), 30)
@@ -238,8 +245,8 @@ def main() -> int:
         app, window = make_window(args.corpus)
         window.train_view.in_process = args.in_process
         try:
-            bench_train(app, window, args.sizes, args.workers)
-            bench_cancel(app, window, args.cancel_points, args.workers)
+            duration = bench_train(app, window, args.sizes, args.workers)
+            bench_cancel(app, window, args.cancel_points, args.workers, duration)
         finally:
             window.train_view.shutdown()
             window.close()

@@ -239,8 +239,8 @@ def tokenize_table(res: dict) -> list[str]:
         per_call = (1 / pt - 1 / pw) * pl["test_bytes"] / 1e6 / pl["docs"] * 1e6
         row(
             "1 thread MB/s: piecelab tokenize() of the whole file in one call / one call "
-            f"per document ({num(pl['docs'])} documents): the per-call cost is "
-            f"{num(per_call)} µs",
+            f"per document ({num(pl['docs'])} documents; time difference per document "
+            f"{num(per_call)} µs)",
             num(pw),
             num(pt),
             ratio(pw, pt),

@@ -15,6 +15,14 @@ vocabulary size, and the best candidate stays in registers until the walk ends
 (measured: 15–25% faster than pushing candidates forward, which stores to
 ``dp[p]`` for every match).  The GUI's enumerations (all matches, k-best)
 walk the forward trie from each start instead.
+
+Tried on the 20k benchmark model and held-out file, without a gain worth its code
+(kernel MB/s, pull form 35–38): a trie over characters instead of bytes, one step
+per character (24); a 65,536-entry table for the first two bytes of each walk (no
+change); the score stored in the trie slot beside base and check (no change);
+skipping the walk from UTF-8 continuation bytes, whose only piece is the byte
+itself (no change).  The time goes to the walk's data-dependent exit and the
+dependent loads of each step, not to memory bandwidth.
 """
 
 from __future__ import annotations
