@@ -117,13 +117,13 @@ def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
             bt = t if take else bt
         if best == NEG_INF:
             # no piece ends at p (a byte missing from the vocabulary): step over it
-            dp[p] = dp[p - 1] - 1e6
-            route[p] = p - 1
-            rid[p] = -1
+            dp[up] = dp[up - _ONE] - 1e6
+            route[up] = up - _ONE
+            rid[up] = -1
         else:
-            dp[p] = best
-            route[p] = bs
-            rid[p] = rt[_FOUR * bt + _TWO]
+            dp[up] = best
+            route[up] = bs
+            rid[up] = rt[_FOUR * bt + _TWO]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -178,9 +178,9 @@ def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, w
             wt[k] = t
             k += _ONE
         if total == 0.0:
-            z[p] = z[p - 1]
-            route[p] = p - 1
-            rid[p] = -1
+            z[up] = z[up - _ONE]
+            route[up] = up - _ONE
+            rid[up] = -1
             continue
         state, u = _random_step(state)
         r = u * total
@@ -188,14 +188,14 @@ def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, w
         # without an early exit (its branch would be as unpredictable as the draw)
         acc = 0.0
         i = np.int64(0)
-        for j in range(np.int64(k) - 1):
+        for j in range(k - _ONE):  # k ≥ 1 here: some piece ends at p
             acc += ws[j]
             i += acc <= r
         while ws[i] == 0.0:  # rounding left r past the last piece: take the last one
             i -= 1
-        z[p] = total
-        route[p] = p - 1 - i
-        rid[p] = rt[4 * wt[i] + 2]
+        z[up] = total
+        route[up] = p - 1 - i
+        rid[up] = rt[_U(4 * wt[i] + 2)]
         if total < 1e-100 or total > 1e100:
             f = 1.0 / total
             for j in range(max(c0, p + 1 - max_depth), p + 1):
@@ -211,11 +211,11 @@ def _next_end(text, c0, forced, fi):
     n = len(text)
     while fi < forced.shape[0] and forced[fi] <= c0:
         fi += 1
-    stop = forced[fi] if fi < forced.shape[0] else n
-    i = c0 + 1
-    while i < stop and not (text[i - 1] == _NL and text[i] != _NL):
-        i += 1
-    return i, fi
+    stop = _U(forced[fi] if fi < forced.shape[0] else n)
+    i = _U(c0 + 1)
+    while i < stop and not (text[i - _ONE] == _NL and text[i] != _NL):
+        i += _ONE
+    return np.int64(i), fi
 
 
 @njit(cache=True, nogil=True)
@@ -300,17 +300,17 @@ def encode(text, rt, max_depth, slot_vals, alpha, seed):
     """
     forced = np.empty(0, np.int64)
     route, rid, _ = _forward(text, forced, rt, max_depth, slot_vals, alpha, seed, 0)
-    k = 0
-    e = len(text)
-    while e > 0:
-        k += 1
-        e = route[e]
-    out_id = np.empty(k, np.int32)
-    e = len(text)
-    while e > 0:
-        k -= 1
+    k = _U(0)
+    e = _U(len(text))
+    while e > _U(0):
+        k += _ONE
+        e = _U(route[e])
+    out_id = np.empty(k, np.int64)  # intp: numpy indexes the piece table without a cast
+    e = _U(len(text))
+    while e > _U(0):
+        k -= _ONE
         out_id[k] = rid[e]
-        e = route[e]
+        e = _U(route[e])
     return out_id
 
 

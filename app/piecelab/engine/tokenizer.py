@@ -190,7 +190,7 @@ class Tokenizer:
         ``alpha < 0`` gives the most likely segmentation (Viterbi); ``alpha >= 0``
         draws one with P(seg) ∝ Π p(piece)^α (α = 0 is uniform over segmentations).
         """
-        tokens = self._piece_objs.take(self._encode(text, alpha, seed)).tolist()
+        tokens = self._piece_objs[self._encode(text, alpha, seed)].tolist()
         return _iter(tokens) if iter else tokens  # type: ignore[return-value]
 
     def encode(
