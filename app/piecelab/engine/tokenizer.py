@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
 _kernel_encode = kernels.encode  # one global lookup on the hot path, not two
+_is_normalized = unicodedata.is_normalized
 _iter = iter
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
@@ -158,7 +160,13 @@ class Tokenizer:
 
     def _encode(self, text: str, alpha: float, seed: int | None) -> np.ndarray:
         """The lean path of tokenize() and encode(): one kernel call, ids only."""
-        data = to_utf8(text)
+        if type(text) is str and _is_normalized("NFC", text):
+            try:
+                data = text.encode()  # the common case, without two more calls
+            except UnicodeEncodeError:
+                data = to_utf8(text)  # raises the clear error
+        else:
+            data = to_utf8(text)
         if len(data) >= 2**31:
             raise ValueError("texts of 2 GiB or more must be split before tokenizing")
         if alpha < 0:
