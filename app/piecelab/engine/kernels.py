@@ -72,6 +72,25 @@ def chunk_ends(text, forced):
     return out[:m]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _walk_floor(up, c0, max_depth):
+    """The lowest start a piece ending at ``up`` can have: the chunk start or the depth."""
+    uc0 = _U(c0)
+    umd = _U(max_depth)
+    return up - umd if up > uc0 + umd else uc0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step_back(text, rt, s, node, b):
+    """One step of a reversed walk from ``node`` (base ``b``) over ``text[s]``.
+
+    Returns (slot, its base, whether the transition exists).
+    """
+    t = b + _U(text[s])
+    q = _FOUR * t
+    return t, _U(rt[q]), _U(rt[q + _ONE]) == node
+
+
 @njit(cache=True, nogil=True)
 def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
     """Unigram Viterbi over one chunk, pulling each end's best piece from the left.
@@ -90,8 +109,6 @@ def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
     them the kernel runs 25% faster.
     """
     b0 = _U(rt[0])
-    uc0 = _U(c0)
-    umd = _U(max_depth)
     dp[c0] = 0.0
     for p in range(c0 + 1, c1 + 1):
         up = _U(p)
@@ -101,15 +118,13 @@ def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
         node = _U(0)
         b = b0
         s = up
-        lim = up - umd if up > uc0 + umd else uc0
+        lim = _walk_floor(up, c0, max_depth)
         while s > lim:
             s -= _ONE
-            t = b + _U(text[s])
-            q = _FOUR * t
-            if _U(rt[q + _ONE]) != node:
+            t, b, ok = _step_back(text, rt, s, node, b)
+            if not ok:
                 break
             node = t
-            b = _U(rt[q])
             x = dp[s] + slot_scores[t]
             take = x >= best
             best = x if take else best
@@ -151,8 +166,6 @@ def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, w
     rescaled by one factor, kept in the returned log scale.  Returns log Z.
     """
     b0 = _U(rt[0])
-    uc0 = _U(c0)
-    umd = _U(max_depth)
     z[c0] = 1.0
     log_scale = 0.0
     state = rng[0]
@@ -163,15 +176,13 @@ def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, w
         node = _U(0)
         b = b0
         s = up
-        lim = up - umd if up > uc0 + umd else uc0
+        lim = _walk_floor(up, c0, max_depth)
         while s > lim:
             s -= _ONE
-            t = b + _U(text[s])
-            q = _FOUR * t
-            if _U(rt[q + _ONE]) != node:
+            t, b, ok = _step_back(text, rt, s, node, b)
+            if not ok:
                 break
             node = t
-            b = _U(rt[q])
             w = z[s] * slot_w[t]
             total += w
             ws[k] = w
