@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,7 +23,6 @@ from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
 _kernel_encode = kernels.encode  # one global lookup on the hot path, not two
-_is_normalized = unicodedata.is_normalized
 _iter = iter
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
@@ -76,12 +74,8 @@ class Tokenizer:
         self._slot_scores = rev.slot_values(self._scores, -np.inf)
         # with every single byte a piece of non-zero count, no text can be left
         # uncovered, and tokenize() skips looking for -1 ids
-        self._all_bytes = all(
-            np.isfinite(self._scores[model.index[bytes([b])]])
-            if bytes([b]) in model.index
-            else False
-            for b in range(256)
-        )
+        singles = [model.index.get(bytes([b]), 0) for b in range(256)]  # 0: <pad>, −inf
+        self._all_bytes = bool(np.isfinite(self._scores[singles]).all())
         self._fwd: DoubleArrayTrie | None = None
         self._viterbi_args = (*self._rt, self._slot_scores, -1.0, 0)
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
@@ -160,13 +154,7 @@ class Tokenizer:
 
     def _encode(self, text: str, alpha: float, seed: int | None) -> np.ndarray:
         """The lean path of tokenize() and encode(): one kernel call, ids only."""
-        if type(text) is str and _is_normalized("NFC", text):
-            try:
-                data = text.encode()  # the common case, without two more calls
-            except UnicodeEncodeError:
-                data = to_utf8(text)  # raises the clear error
-        else:
-            data = to_utf8(text)
+        data = to_utf8(text)
         if len(data) >= 2**31:
             raise ValueError("texts of 2 GiB or more must be split before tokenizing")
         if alpha < 0:
