@@ -276,17 +276,18 @@ def tokenize_table(res: dict) -> list[str]:
         ratio(sp.get("batch_mb_s"), sp.get("batch1_mb_s")),
     )
     mem = sec.get("memory") or {}
-    base = (mem.get("none") or {}).get("rss_mb")
-    mp = (mem.get("piecelab") or {}).get("rss_mb")
-    mb = (mem.get("bytepiece") or {}).get("rss_mb")
+
+    def memo(who: str, key: str):
+        return (mem.get(who) or {}).get(key)
+
+    base, mp, mb = (memo(who, "rss_mb") for who in ("none", "piecelab", "bytepiece"))
     row(
         f"peak RSS MB, load 80k model + tokenize test file (bare Python: {num(base, 0)})",
         num(mp, 0),
         num(mb, 0),
         ratio(mb, mp),
     )
-    ip = (mem.get("piecelab") or {}).get("rss_after_import_mb")
-    ib = (mem.get("bytepiece") or {}).get("rss_after_import_mb")
+    ip, ib = memo("piecelab", "rss_after_import_mb"), memo("bytepiece", "rss_after_import_mb")
     row(
         "  of which: RSS after importing the library (numpy, numba / Cython)",
         num(ip, 0),
@@ -299,8 +300,7 @@ def tokenize_table(res: dict) -> list[str]:
         num(db, 0),
         ratio(db, dp),
     )
-    lp = (mem.get("piecelab") or {}).get("load_seconds")
-    lb = (mem.get("bytepiece") or {}).get("load_seconds")
+    lp, lb = memo("piecelab", "load_seconds"), memo("bytepiece", "load_seconds")
     row(
         "load time of the 80k model, s (piecelab zip / BytePiece .model)",
         num(lp),
