@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,16 @@ def _isolated_settings(qapp, tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collect_on_the_gui_thread_only():
+    """No cyclic GC on worker threads: collecting Qt wrappers there deadlocks against
+    the GUI thread (Qt lock vs GIL; seen as a hang in a fresh clone's run).  The app
+    does the same with a timer (``run_gui``); here each test's teardown collects."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
 @pytest.fixture(autouse=True)
 def _track_timers_and_threads(request, monkeypatch):
     """Record every QTimer and QThread started during the test.
@@ -72,6 +83,8 @@ def _track_timers_and_threads(request, monkeypatch):
     request.node._qt_started = (timers, threads)
     yield
     QThreadPool.globalInstance().waitForDone(30_000)  # never leak work into the next test
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # on the GUI thread, with no worker running
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     left = [t for t in _active(timers) if t.parent() is None or not _in_closed_widget(t)]
     if left:

@@ -150,6 +150,13 @@ def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bo
         print(f"piecelab: cannot open a window: {problem}", file=sys.stderr)
         return 1
     app, window = create_window(model, corpus, interactive=not smoke_test)
+    # Python's cyclic GC runs on whichever thread allocates; if a worker thread
+    # collects Qt wrappers, their destructors take Qt locks while waiting for the
+    # GIL, and the GUI thread can deadlock against them (seen in the test suite).
+    # Collect on the GUI thread only, on a timer.
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive by this frame)
     if smoke_test:
         return _smoke(app, window, resource_dir())
     return app.exec()
