@@ -113,9 +113,8 @@ def unreachable(model: Model, workers: int = 1) -> np.ndarray:
     tok_ends, tok_ids, _ = kernels.segment(
         pool,
         ends[:-1].astype(np.int64),
-        trie.packed,
-        trie.max_depth,
-        trie.slot_values(scores, -np.inf),
+        trie.with_values(scores, -np.inf),
+        trie.ids,
         -1.0,
         0,
         0,

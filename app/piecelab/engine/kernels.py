@@ -37,6 +37,8 @@ NEG_INF = -np.inf
 _U = np.uint64  # index type of the hot loops (no negative-index wraparound code)
 _ONE, _TWO, _FOUR = _U(1), _U(2), _U(4)
 _NL = 10
+_K = 3  # walk steps taken without a branch (most walks end within 2–4 steps)
+_UK = _U(_K)
 
 
 @njit(cache=True, nogil=True)
@@ -73,11 +75,9 @@ def chunk_ends(text, forced):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _walk_floor(up, c0, max_depth):
-    """The lowest start a piece ending at ``up`` can have: the chunk start or the depth."""
-    uc0 = _U(c0)
-    umd = _U(max_depth)
-    return up - umd if up > uc0 + umd else uc0
+def _walk_floor(up, max_depth):
+    """The lowest (chunk-local) start a piece ending at ``up`` can have."""
+    return up - max_depth if up > max_depth else _U(0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -91,26 +91,39 @@ def _step_back(text, rt, s, node, b):
     return t, _U(rt[q]), _U(rt[q + _ONE]) == node
 
 
-@njit(cache=True, nogil=True)
-def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
-    """Unigram Viterbi over one chunk, pulling each end's best piece from the left.
+@njit(cache=True, nogil=True, inline="always")
+def _header(rt):
+    """(root base, dead block, max depth, the slot values as float64) of a packed trie."""
+    return _U(rt[0]), _U(rt[2]), _U(rt[3]), rt.view(np.float64)
 
-    For every end ``p`` the reversed trie ``rt`` is walked backwards over
-    ``text[p-1]``, ``text[p-2]``, ...; each slot on the way is a candidate
-    start ``s`` scored ``dp[s] + slot_scores[slot]`` (−inf where the slot is
-    no piece), and the best is kept in registers with selects, not branches.
+
+@njit(cache=True, nogil=True)
+def _viterbi_chunk(text, o, n, rt, dp, route, rslot):
+    """Unigram Viterbi over the chunk ``text[o:o+n]``, pulling each end's best piece.
+
+    ``rt`` is a packed reversed trie holding log-probabilities (see
+    :class:`~piecelab.engine.trie.PackedTrie`).  Positions are chunk-local
+    (``dp[0]`` is the chunk start), so the scratch arrays only need the longest
+    chunk.  For every end ``p`` the trie is walked backwards over
+    ``text[o+p-1]``, ``text[o+p-2]``, ...; each slot on the way is a candidate
+    start ``s`` scored ``dp[s]`` + the slot's value (−inf where the slot is no
+    piece), and the best is kept in registers with selects, not branches.
     Shorter pieces come first and ``>=`` lets a later (longer) one win a tie,
     which is the same choice as pushing candidates by increasing start with
     ``>``: exact ties keep the longest piece.  Path scores are summed left to
-    right from 0, as in the reference.
+    right from 0, as in the reference.  ``rslot[p]`` is the winning slot (the
+    caller maps slots to ids for the tokens only), −1 where nothing covers.
 
-    The walk indexes with unsigned integers (``_U``): numba wraps negative
-    signed indices around, which costs instructions on every access; without
-    them the kernel runs 25% faster.
+    The first ``_K`` steps of each walk take no branch: a failed transition
+    sends the walk into the trie's dead block, whose slots match nothing, and
+    masks its candidates.  Where a walk ends varies from byte to byte, so its
+    loop exit was a mispredicted branch per position, which also kept the next
+    position's loads from starting early.
     """
-    b0 = _U(rt[0])
-    dp[c0] = 0.0
-    for p in range(c0 + 1, c1 + 1):
+    b0, dead, max_depth, val = _header(rt)
+    uo = _U(o)
+    dp[0] = 0.0
+    for p in range(1, n + 1):
         up = _U(p)
         best = NEG_INF
         bs = up - _ONE
@@ -118,27 +131,39 @@ def _viterbi_chunk(text, c0, c1, rt, max_depth, slot_scores, dp, route, rid):
         node = _U(0)
         b = b0
         s = up
-        lim = _walk_floor(up, c0, max_depth)
-        while s > lim:
-            s -= _ONE
-            t, b, ok = _step_back(text, rt, s, node, b)
-            if not ok:
-                break
-            node = t
-            x = dp[s] + slot_scores[t]
-            take = x >= best
-            best = x if take else best
-            bs = s if take else bs
-            bt = t if take else bt
+        lim = _walk_floor(up, max_depth)
+        if s - lim >= _UK:
+            for _ in range(_K):
+                s -= _ONE
+                t, nb, ok = _step_back(text, rt, uo + s, node, b)
+                x = dp[s] + val[_TWO * t + _ONE]
+                take = ok & (x >= best)
+                best = x if take else best
+                bs = s if take else bs
+                bt = t if take else bt
+                node = t
+                b = nb if ok else dead
+        if b != dead:
+            while s > lim:
+                s -= _ONE
+                t, b, ok = _step_back(text, rt, uo + s, node, b)
+                if not ok:
+                    break
+                node = t
+                x = dp[s] + val[_TWO * t + _ONE]
+                take = x >= best
+                best = x if take else best
+                bs = s if take else bs
+                bt = t if take else bt
         if best == NEG_INF:
             # no piece ends at p (a byte missing from the vocabulary): step over it
             dp[up] = dp[up - _ONE] - 1e6
             route[up] = up - _ONE
-            rid[up] = -1
+            rslot[up] = -1
         else:
             dp[up] = best
             route[up] = bs
-            rid[up] = rt[_FOUR * bt + _TWO]
+            rslot[up] = bt
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -152,46 +177,60 @@ def _random_step(x):
 
 
 @njit(cache=True, nogil=True)
-def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, wt):
-    """An exact draw over one chunk with P(seg) ∝ Π w(piece), w = p^α, in one pass.
+def _sample_chunk(text, o, n, rt, z, route, rslot, state, ws, wt):
+    """An exact draw over the chunk ``text[o:o+n]`` with P(seg) ∝ Π w(piece).
 
-    ``z[p]`` is the (scaled) partition of all paths ending at p: the reversed
-    trie is walked back from p, step i standing for the piece ``text[p-1-i:p]``
-    with weight ``z[p-1-i] · w`` (0 where the slot is no piece), kept in the
-    scratch arrays ``ws``/``wt``.  One uniform draw per end then picks a step
-    in proportion to its weight by the same running sum (the forward pass of
-    FFBS with the backward choice made on the fly), so the back-pointers form
-    an exact sample.  Weights are linear, so no exp or log per candidate; when
-    z leaves [1e-100, 1e100] the values still reachable from later ends are
-    rescaled by one factor, kept in the returned log scale.  Returns log Z.
+    ``rt`` holds the weights w = p^α.  ``z[p]`` (chunk-local) is the scaled
+    partition of all paths ending at p: the reversed trie is walked back from
+    p, step i standing for the piece ``text[p-1-i:p]`` with weight
+    ``z[p-1-i] · w`` (0 where the slot is no piece), kept in the scratch arrays
+    ``ws``/``wt``.  One uniform draw per end then picks a step in proportion to
+    its weight by the same running sum (the forward pass of FFBS with the
+    backward choice made on the fly), so the back-pointers form an exact
+    sample.  Weights are linear, so no exp or log per candidate; when z leaves
+    [1e-100, 1e100] the values still reachable from later ends are rescaled by
+    one factor, kept in the returned log scale.  The first ``_K`` steps are
+    branch-free as in :func:`_viterbi_chunk`.  Returns (log Z, the random state).
     """
-    b0 = _U(rt[0])
-    z[c0] = 1.0
+    b0, dead, max_depth, val = _header(rt)
+    uo = _U(o)
+    z[0] = 1.0
     log_scale = 0.0
-    state = rng[0]
-    for p in range(c0 + 1, c1 + 1):
+    for p in range(1, n + 1):
         up = _U(p)
         total = 0.0
         k = _U(0)
         node = _U(0)
         b = b0
         s = up
-        lim = _walk_floor(up, c0, max_depth)
-        while s > lim:
-            s -= _ONE
-            t, b, ok = _step_back(text, rt, s, node, b)
-            if not ok:
-                break
-            node = t
-            w = z[s] * slot_w[t]
-            total += w
-            ws[k] = w
-            wt[k] = t
-            k += _ONE
+        lim = _walk_floor(up, max_depth)
+        if s - lim >= _UK:
+            for _ in range(_K):
+                s -= _ONE
+                t, nb, ok = _step_back(text, rt, uo + s, node, b)
+                w = z[s] * val[_TWO * t + _ONE] if ok else 0.0
+                total += w
+                ws[k] = w
+                wt[k] = t
+                k += _U(ok)
+                node = t
+                b = nb if ok else dead
+        if b != dead:
+            while s > lim:
+                s -= _ONE
+                t, b, ok = _step_back(text, rt, uo + s, node, b)
+                if not ok:
+                    break
+                node = t
+                w = z[s] * val[_TWO * t + _ONE]
+                total += w
+                ws[k] = w
+                wt[k] = t
+                k += _ONE
         if total == 0.0:
             z[up] = z[up - _ONE]
             route[up] = up - _ONE
-            rid[up] = -1
+            rslot[up] = -1
             continue
         state, u = _random_step(state)
         r = u * total
@@ -206,14 +245,13 @@ def _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, w
             i -= 1
         z[up] = total
         route[up] = p - 1 - i
-        rid[up] = rt[_U(4 * wt[i] + 2)]
+        rslot[up] = wt[i]
         if total < 1e-100 or total > 1e100:
             f = 1.0 / total
-            for j in range(max(c0, p + 1 - max_depth), p + 1):
+            for j in range(max(0, p + 1 - np.int64(max_depth)), p + 1):
                 z[j] *= f
             log_scale += np.log(total)
-    rng[0] = state
-    return log_scale + np.log(z[c1])
+    return log_scale + np.log(z[n]), state
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -229,25 +267,63 @@ def _next_end(text, c0, forced, fi):
     return np.int64(i), fi
 
 
-@njit(cache=True, nogil=True)
-def _forward(text, forced, rt, max_depth, slot_vals, alpha, seed, doc0):
-    """Run every chunk; returns (route, rid, total score or total log Z).
+@njit(cache=True, nogil=True, inline="always")
+def _emit(route, rslot, ids, n, o, out_end, out_id, k, with_ends):
+    """Append the chunk's tokens (back-pointers from its end) at ``out[k:]``."""
+    c = 0
+    e = _U(n)
+    while e > _U(0):
+        c += 1
+        e = _U(route[e])
+    j = k + c
+    e = _U(n)
+    while e > _U(0):
+        j -= 1
+        t = rslot[e]
+        out_id[j] = ids[t] if t >= 0 else -1
+        if with_ends:
+            out_end[j] = o + np.int64(e)
+        e = _U(route[e])
+    return k + c
 
-    ``slot_vals`` are per-slot log-probabilities for Viterbi (``alpha < 0``) or
-    per-slot weights p^α for sampling (see :meth:`PackedTrie.slot_values`).
+
+@njit(cache=True, nogil=True, inline="always")
+def _scratch(cap, sampler):
+    """Chunk scratch in one allocation: (dp, route, slot, sampler weights, sampler slots).
+
+    One allocation instead of five: for a short text the allocator costs as
+    much as the segmentation.
+    """
+    m = cap + 1
+    buf = np.empty(2 * m + 2 * sampler, np.float64)
+    back = buf[m : 2 * m].view(np.int32)
+    return (
+        buf[:m],
+        back[:m],
+        back[m:],
+        buf[2 * m : 2 * m + sampler],
+        buf[2 * m + sampler :].view(np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends):
+    """Segment every chunk into ``out_id`` (and ``out_end``); returns (tokens, score).
+
+    ``rt`` holds log-probabilities (Viterbi; the score is the path's) or
+    weights p^α (``sampling``; the score is log Z).  Scratch is sized to the
+    longest chunk, not the text: a whole file in one call touches a few pages
+    per line instead of fresh memory for every byte.
     """
     n = len(text)
-    dp = np.empty(n + 1, np.float64)
-    route = np.empty(n + 1, np.int32)
-    rid = np.empty(n + 1, np.int32)
-    rng = np.empty(1, np.uint64)
-    rng[0] = _doc_seed(seed, doc0)
-    scratch = max_depth if alpha >= 0.0 else 1  # the sampler's per-end candidates
-    ws = np.empty(scratch, np.float64)
-    wt = np.empty(scratch, np.int64)
+    cap = min(n, 1 << 16)
+    sampler = np.int64(rt[3]) if sampling else np.int64(0)  # per-end candidates
+    dp, route, rslot, ws, wt = _scratch(cap, sampler)
+    state = _doc_seed(seed, doc0)
     doc = doc0
     fd = 0
     fi = 0
+    k = 0
     total = 0.0
     c0 = 0
     while c0 < n:
@@ -255,96 +331,84 @@ def _forward(text, forced, rt, max_depth, slot_vals, alpha, seed, doc0):
         while fd < forced.shape[0] and forced[fd] <= c0:
             if forced[fd] == c0 and c0 > 0:
                 doc += 1
-                rng[0] = _doc_seed(seed, doc)
+                state = _doc_seed(seed, doc)
             fd += 1
-        if alpha >= 0.0:
-            total += _sample_chunk(
-                text, c0, c1, rt, max_depth, slot_vals, dp, route, rid, rng, ws, wt
-            )
+        m = c1 - c0
+        if m > cap:
+            cap = max(m, 2 * cap)
+            dp, route, rslot, ws, wt = _scratch(cap, sampler)
+        if sampling:
+            log_z, state = _sample_chunk(text, c0, m, rt, dp, route, rslot, state, ws, wt)
+            total += log_z
         else:
-            _viterbi_chunk(text, c0, c1, rt, max_depth, slot_vals, dp, route, rid)
-            total += dp[c1]
+            _viterbi_chunk(text, c0, m, rt, dp, route, rslot)
+            total += dp[m]
+        k = _emit(route, rslot, ids, m, c0, out_end, out_id, k, with_ends)
         c0 = c1
-    return route, rid, total
+    return k, total
 
 
 @njit(cache=True, nogil=True)
-def _unroll(route, rid, n):
-    """Token (ends, ids) by following back-pointers from the end of the text."""
-    k = 0
-    e = n
-    while e > 0:
-        k += 1
-        e = route[e]
-    out_end = np.empty(k, np.int64)
-    out_id = np.empty(k, np.int32)
-    e = n
-    while e > 0:
-        k -= 1
-        out_end[k] = e
-        out_id[k] = rid[e]
-        e = route[e]
-    return out_end, out_id
-
-
-@njit(cache=True, nogil=True)
-def segment(text, forced, rt, max_depth, slot_vals, alpha, seed, doc0):
+def segment(text, forced, rt, ids, alpha, seed, doc0):
     """Segment ``text``: returns (token ends, token ids, total score).
 
-    ``alpha < 0`` is Viterbi (the score is the path's log-probability); otherwise
-    an exact draw with piece weights ``slot_vals`` (= p^α; the score is log Z(α)).
-    ``forced`` boundaries separate documents; the sampler restarts its random
-    stream at each document from (seed, document index), so a batch draws the
-    same samples however it is split across threads.  Token ids of -1 mark a
-    byte no piece covers (a vocabulary without all 256 single bytes).
+    ``alpha < 0`` is Viterbi with ``rt`` holding log-probabilities (the score
+    is the path's log-probability); otherwise an exact draw with ``rt`` holding
+    the weights p^α (the score is log Z(α)).  ``ids`` maps trie slots to piece
+    ids.  ``forced`` boundaries separate documents; the sampler restarts its
+    random stream at each document from (seed, document index), so a batch
+    draws the same samples however it is split across threads.  Token ids of
+    -1 mark a byte no piece covers (a vocabulary without all 256 single bytes).
     """
-    route, rid, total = _forward(text, forced, rt, max_depth, slot_vals, alpha, seed, doc0)
-    out_end, out_id = _unroll(route, rid, len(text))
-    return out_end, out_id, total
+    n = len(text)
+    out_end = np.empty(n, np.int64)  # pages past the last token are never touched
+    out_id = np.empty(n, np.int32)
+    k, total = _run(text, forced, rt, ids, alpha >= 0.0, seed, doc0, out_end, out_id, True)
+    return out_end[:k].copy(), out_id[:k].copy(), total
+
+
+_NO_FORCED = np.empty(0, np.int64)
 
 
 @njit(cache=True, nogil=True)
-def encode(text, rt, max_depth, slot_vals, alpha, seed):
-    """Token ids only (−1 where no piece covers a byte): the lean path of tokenize().
+def viterbi_into(text, rt, ids, out):
+    """Viterbi token ids (−1 where no piece covers a byte) into ``out``; returns how many.
 
-    ``text`` may be ``bytes`` itself, which saves wrapping it in an array per call.
+    The lean path of tokenize(): ``text`` may be ``bytes`` itself and ``out``
+    (int64, at least ``len(text)`` long) is the caller's reusable buffer, since
+    handing a fresh array back to Python costs as much as segmenting a short
+    sentence.  Four arguments, because each one costs the call its unboxing.
     """
-    forced = np.empty(0, np.int64)
-    route, rid, _ = _forward(text, forced, rt, max_depth, slot_vals, alpha, seed, 0)
-    k = _U(0)
-    e = _U(len(text))
-    while e > _U(0):
-        k += _ONE
-        e = _U(route[e])
-    out_id = np.empty(k, np.int64)  # intp: numpy indexes the piece table without a cast
-    e = _U(len(text))
-    while e > _U(0):
-        k -= _ONE
-        out_id[k] = rid[e]
-        e = _U(route[e])
-    return out_id
+    k, _ = _run(text, _NO_FORCED, rt, ids, False, 0, 0, out, out, False)
+    return k
 
 
 @njit(cache=True, nogil=True)
-def log_partition(text, forced, rt, max_depth, slot_w):
+def sample_into(text, rt, ids, seed, out):
+    """One exact draw (``rt`` holding p^α) into ``out``, as :func:`viterbi_into`."""
+    k, _ = _run(text, _NO_FORCED, rt, ids, True, seed, 0, out, out, False)
+    return k
+
+
+@njit(cache=True, nogil=True)
+def log_partition(text, forced, rt):
     """Σ over chunks of log Σ_seg Π w(piece): the sampler's log normalizer.
 
     With slot weights p^α this is log Z(α); with weights of 1 at every piece it
     is the log of the number of segmentations.
     """
-    n = len(text)
     ends = chunk_ends(text, forced)
-    z = np.empty(n + 1, np.float64)
-    route = np.empty(n + 1, np.int32)
-    rid = np.empty(n + 1, np.int32)
-    rng = np.zeros(1, np.uint64)
-    ws = np.empty(max_depth, np.float64)
-    wt = np.empty(max_depth, np.int64)
+    cap = 1
+    for ci in range(ends.shape[0]):
+        cap = max(cap, ends[ci] - (ends[ci - 1] if ci else 0))
+    z, route, rslot, ws, wt = _scratch(cap, np.int64(rt[3]))
+    state = _doc_seed(0, 0)
     total = 0.0
     c0 = 0
     for ci in range(ends.shape[0]):
         c1 = ends[ci]
-        total += _sample_chunk(text, c0, c1, rt, max_depth, slot_w, z, route, rid, rng, ws, wt)
+        log_z, state = _sample_chunk(text, c0, c1 - c0, rt, z, route, rslot, state, ws, wt)
+        total += log_z
         c0 = c1
     return total
 

@@ -13,6 +13,7 @@ import unicodedata
 
 CHUNK_RE = re.compile(".*\n+|.+")
 _DIGITS_RE = re.compile(r"\d")
+_is_normalized = unicodedata.is_normalized
 
 
 class TextEncodingError(ValueError):
@@ -21,17 +22,23 @@ class TextEncodingError(ValueError):
 
 def nfc(text: str) -> str:
     """NFC-normalize, skipping the copy when the text already is (the common case)."""
-    if unicodedata.is_normalized("NFC", text):
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
         return text
     return unicodedata.normalize("NFC", text)
 
 
 def to_utf8(text: str) -> bytes:
-    """NFC + UTF-8 encode; a lone surrogate raises :class:`TextEncodingError`."""
+    """NFC + UTF-8 encode; a lone surrogate raises :class:`TextEncodingError`.
+
+    On the path of every tokenize() call, so :func:`nfc` is written out here
+    (ASCII is always NFC, and ``isascii`` is a flag check, not a scan).
+    """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
+    if not (text.isascii() or _is_normalized("NFC", text)):
+        text = unicodedata.normalize("NFC", text)
     try:
-        return nfc(text).encode("utf-8")
+        return text.encode()
     except UnicodeEncodeError as exc:
         bad = text[exc.start : exc.end]
         raise TextEncodingError(

@@ -18,24 +18,20 @@ from .trie import build_packed
 
 
 @njit(cache=True, nogil=True)
-def _split_range(pool, offs, lens, cnts, lo, hi, rt, max_depth, slot_scores, out):
+def _split_range(pool, offs, lens, cnts, lo, hi, rt, ids, out):
     longest = 1
     for k in range(lo, hi):
         longest = max(longest, lens[k])
-    buf = np.empty(longest, np.uint8)
     dp = np.empty(longest + 1, np.float64)
     route = np.empty(longest + 1, np.int64)
-    rid = np.empty(longest + 1, np.int32)
+    rslot = np.empty(longest + 1, np.int32)
     for k in range(lo, hi):
         n = lens[k]
-        o = offs[k]
-        for i in range(n):
-            buf[i] = pool[o + i]
-        _viterbi_chunk(buf, 0, n, rt, max_depth, slot_scores, dp, route, rid)
+        _viterbi_chunk(pool, offs[k], n, rt, dp, route, rslot)
         e = n
         c = cnts[k]
         while e > 0:
-            out[rid[e]] += c
+            out[ids[rslot[e]]] += c  # every vocabulary here has all 256 single bytes
             e = route[e]
 
 
@@ -63,7 +59,7 @@ def split_counts(
         scores = np.log(vocab_counts.astype(np.float64)) - np.log(float(vocab_counts.sum()))
     pool, offs, lens = pack(pieces)
     cnts = np.asarray(counts, dtype=np.int64)
-    args = (trie.packed, trie.max_depth, trie.slot_values(scores, -np.inf))
+    args = (trie.with_values(scores, -np.inf), trie.ids)
     n = len(pieces)
     workers = max(1, min(workers, n // 20_000 or 1))
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)
