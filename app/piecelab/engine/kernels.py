@@ -306,14 +306,16 @@ def _scratch(cap, sampler):
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends):
     """Segment every chunk into ``out_id`` (and ``out_end``); returns (tokens, score).
 
     ``rt`` holds log-probabilities (Viterbi; the score is the path's) or
     weights p^α (``sampling``; the score is log Z).  Scratch is sized to the
     longest chunk, not the text: a whole file in one call touches a few pages
-    per line instead of fresh memory for every byte.
+    per line instead of fresh memory for every byte.  Inlined into each entry
+    point: a call between kernels costs a reference count per array argument,
+    which is measurable on a sentence (0.1 µs of 5).
     """
     n = len(text)
     cap = min(n, 1 << 16)

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 
@@ -401,7 +402,7 @@ class Tokenizer:
         split = np.searchsorted(ends, offsets[1:-1], side="right")
         pieces = self._piece_objs[ids].tolist()
         bounds = [0, *split.tolist(), len(pieces)]
-        return [pieces[bounds[i] : bounds[i + 1]] for i in range(len(texts))]  # type: ignore[misc]
+        return [pieces[a:b] for a, b in pairwise(bounds)] if texts else []  # type: ignore[misc]
 
     def encode_batch(
         self,
