@@ -142,24 +142,23 @@ def test_a_line_longer_than_the_scratch_is_segmented_like_on_its_own(tiny_tokeni
 def test_the_dead_block_matches_nothing():
     trie = build_packed([b"ab", b"b", b"a"], np.array([3, 4, 5], np.int32))
     packed = trie.packed
-    dead = int(packed[2])
-    assert int(packed[3]) == trie.max_depth == 2
-    slots = packed.reshape(-1, 4)
-    assert (slots[dead : dead + 256, 0] == dead).all()  # its base leads back into it
-    assert (slots[dead : dead + 256, 1] == -2).all()  # and no node is its parent
+    dead = int(packed[-2])
+    assert int(packed[-1]) == trie.max_depth == 2
+    slots = packed[:-2].reshape(-1, 2)
+    assert len(slots) == dead + 256 == len(trie.ids)
+    assert (slots[dead:, 0] == dead).all()  # its base leads back into it
+    assert (slots[dead:, 1] == -2).all()  # and no node is its parent
     assert (trie.ids[dead:] == -1).all()
     assert int(slots[:dead, 0].max()) + 255 < dead  # every real transition stays before it
 
 
-def test_values_live_in_the_slots():
+def test_values_sit_at_the_piece_slots():
     trie = build_packed([b"ab", b"b", b"a"], np.array([3, 4, 5], np.int32))
     per_id = np.array([0, 0, 0, -1.5, -2.5, -3.5])
-    rt = trie.with_values(per_id, -np.inf)
-    values = rt.view(np.float64)[1::2]
+    values = trie.values(per_id, -np.inf)
     hit = trie.ids >= 0
-    assert sorted(values[hit].tolist()) == [-3.5, -2.5, -1.5]
-    assert np.isneginf(values[~hit][1:]).all()  # slot 0 keeps the header instead
-    assert rt[2] == trie.packed[2] and rt[3] == trie.packed[3]
+    assert dict(zip(trie.ids[hit].tolist(), values[hit].tolist())) == {3: -1.5, 4: -2.5, 5: -3.5}
+    assert np.isneginf(values[~hit]).all()
     out = np.empty(8, np.int64)
-    k = kernels.viterbi_into(b"abab", rt, trie.ids, out)
+    k = kernels.viterbi_into(b"abab", trie.packed, values, trie.ids, out)
     assert out[:k].tolist() == [3, 3]

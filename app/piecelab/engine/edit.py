@@ -113,7 +113,8 @@ def unreachable(model: Model, workers: int = 1) -> np.ndarray:
     tok_ends, tok_ids, _ = kernels.segment(
         pool,
         ends[:-1].astype(np.int64),
-        trie.with_values(scores, -np.inf),
+        trie.packed,
+        trie.values(scores, -np.inf),
         trie.ids,
         -1.0,
         0,

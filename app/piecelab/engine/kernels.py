@@ -35,7 +35,7 @@ from numba import njit
 
 NEG_INF = -np.inf
 _U = np.uint64  # index type of the hot loops (no negative-index wraparound code)
-_ONE, _TWO, _FOUR = _U(1), _U(2), _U(4)
+_ONE, _TWO = _U(1), _U(2)
 _NL = 10
 _K = 3  # walk steps taken without a branch (most walks end within 2–4 steps)
 _UK = _U(_K)
@@ -87,22 +87,23 @@ def _step_back(text, rt, s, node, b):
     Returns (slot, its base, whether the transition exists).
     """
     t = b + _U(text[s])
-    q = _FOUR * t
+    q = _TWO * t
     return t, _U(rt[q]), _U(rt[q + _ONE]) == node
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _header(rt):
-    """(root base, dead block, max depth, the slot values as float64) of a packed trie."""
-    return _U(rt[0]), _U(rt[2]), _U(rt[3]), rt.view(np.float64)
+    """(root base, dead block, longest piece) of a packed trie (its last two entries)."""
+    n = rt.shape[0]
+    return _U(rt[0]), _U(rt[n - 2]), _U(rt[n - 1])
 
 
 @njit(cache=True, nogil=True)
-def _viterbi_chunk(text, o, n, rt, dp, route, rslot):
+def _viterbi_chunk(text, o, n, rt, val, dp, route, rslot):
     """Unigram Viterbi over the chunk ``text[o:o+n]``, pulling each end's best piece.
 
-    ``rt`` is a packed reversed trie holding log-probabilities (see
-    :class:`~piecelab.engine.trie.PackedTrie`).  Positions are chunk-local
+    ``rt`` is a packed reversed trie (see :class:`~piecelab.engine.trie.PackedTrie`)
+    and ``val`` its log-probability per slot.  Positions are chunk-local
     (``dp[0]`` is the chunk start), so the scratch arrays only need the longest
     chunk.  For every end ``p`` the trie is walked backwards over
     ``text[o+p-1]``, ``text[o+p-2]``, ...; each slot on the way is a candidate
@@ -120,7 +121,7 @@ def _viterbi_chunk(text, o, n, rt, dp, route, rslot):
     loop exit was a mispredicted branch per position, which also kept the next
     position's loads from starting early.
     """
-    b0, dead, max_depth, val = _header(rt)
+    b0, dead, max_depth = _header(rt)
     uo = _U(o)
     dp[0] = 0.0
     for p in range(1, n + 1):
@@ -136,7 +137,7 @@ def _viterbi_chunk(text, o, n, rt, dp, route, rslot):
             for _ in range(_K):
                 s -= _ONE
                 t, nb, ok = _step_back(text, rt, uo + s, node, b)
-                x = dp[s] + val[_TWO * t + _ONE]
+                x = dp[s] + val[t]
                 take = ok & (x >= best)
                 best = x if take else best
                 bs = s if take else bs
@@ -150,7 +151,7 @@ def _viterbi_chunk(text, o, n, rt, dp, route, rslot):
                 if not ok:
                     break
                 node = t
-                x = dp[s] + val[_TWO * t + _ONE]
+                x = dp[s] + val[t]
                 take = x >= best
                 best = x if take else best
                 bs = s if take else bs
@@ -177,10 +178,10 @@ def _random_step(x):
 
 
 @njit(cache=True, nogil=True)
-def _sample_chunk(text, o, n, rt, z, route, rslot, state, ws, wt):
+def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
     """An exact draw over the chunk ``text[o:o+n]`` with P(seg) ∝ Π w(piece).
 
-    ``rt`` holds the weights w = p^α.  ``z[p]`` (chunk-local) is the scaled
+    ``val`` holds the weights w = p^α per slot.  ``z[p]`` (chunk-local) is the scaled
     partition of all paths ending at p: the reversed trie is walked back from
     p, step i standing for the piece ``text[p-1-i:p]`` with weight
     ``z[p-1-i] · w`` (0 where the slot is no piece), kept in the scratch arrays
@@ -192,7 +193,7 @@ def _sample_chunk(text, o, n, rt, z, route, rslot, state, ws, wt):
     one factor, kept in the returned log scale.  The first ``_K`` steps are
     branch-free as in :func:`_viterbi_chunk`.  Returns (log Z, the random state).
     """
-    b0, dead, max_depth, val = _header(rt)
+    b0, dead, max_depth = _header(rt)
     uo = _U(o)
     z[0] = 1.0
     log_scale = 0.0
@@ -208,7 +209,7 @@ def _sample_chunk(text, o, n, rt, z, route, rslot, state, ws, wt):
             for _ in range(_K):
                 s -= _ONE
                 t, nb, ok = _step_back(text, rt, uo + s, node, b)
-                w = z[s] * val[_TWO * t + _ONE] if ok else 0.0
+                w = z[s] * val[t] if ok else 0.0
                 total += w
                 ws[k] = w
                 wt[k] = t
@@ -222,7 +223,7 @@ def _sample_chunk(text, o, n, rt, z, route, rslot, state, ws, wt):
                 if not ok:
                     break
                 node = t
-                w = z[s] * val[_TWO * t + _ONE]
+                w = z[s] * val[t]
                 total += w
                 ws[k] = w
                 wt[k] = t
@@ -307,11 +308,11 @@ def _scratch(cap, sampler):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends):
+def _run(text, forced, rt, val, ids, sampling, seed, doc0, out_end, out_id, with_ends):
     """Segment every chunk into ``out_id`` (and ``out_end``); returns (tokens, score).
 
-    ``rt`` holds log-probabilities (Viterbi; the score is the path's) or
-    weights p^α (``sampling``; the score is log Z).  Scratch is sized to the
+    ``val`` holds log-probabilities (Viterbi; the score is the path's) or
+    weights p^α (``sampling``; the score is log Z) per slot of ``rt``.  Scratch is sized to the
     longest chunk, not the text: a whole file in one call touches a few pages
     per line instead of fresh memory for every byte.  Inlined into each entry
     point: a call between kernels costs a reference count per array argument,
@@ -319,7 +320,7 @@ def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends
     """
     n = len(text)
     cap = min(n, 1 << 16)
-    sampler = np.int64(rt[3]) if sampling else np.int64(0)  # per-end candidates
+    sampler = np.int64(_header(rt)[2]) if sampling else np.int64(0)  # per-end candidates
     dp, route, rslot, ws, wt = _scratch(cap, sampler)
     state = _doc_seed(seed, doc0)
     doc = doc0
@@ -340,10 +341,10 @@ def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends
             cap = max(m, 2 * cap)
             dp, route, rslot, ws, wt = _scratch(cap, sampler)
         if sampling:
-            log_z, state = _sample_chunk(text, c0, m, rt, dp, route, rslot, state, ws, wt)
+            log_z, state = _sample_chunk(text, c0, m, rt, val, dp, route, rslot, state, ws, wt)
             total += log_z
         else:
-            _viterbi_chunk(text, c0, m, rt, dp, route, rslot)
+            _viterbi_chunk(text, c0, m, rt, val, dp, route, rslot)
             total += dp[m]
         k = _emit(route, rslot, ids, m, c0, out_end, out_id, k, with_ends)
         c0 = c1
@@ -351,13 +352,13 @@ def _run(text, forced, rt, ids, sampling, seed, doc0, out_end, out_id, with_ends
 
 
 @njit(cache=True, nogil=True)
-def segment(text, forced, rt, ids, alpha, seed, doc0):
+def segment(text, forced, rt, val, ids, alpha, seed, doc0):
     """Segment ``text``: returns (token ends, token ids, total score).
 
-    ``alpha < 0`` is Viterbi with ``rt`` holding log-probabilities (the score
-    is the path's log-probability); otherwise an exact draw with ``rt`` holding
-    the weights p^α (the score is log Z(α)).  ``ids`` maps trie slots to piece
-    ids.  ``forced`` boundaries separate documents; the sampler restarts its
+    ``alpha < 0`` is Viterbi with ``val`` holding log-probabilities per trie
+    slot (the score is the path's log-probability); otherwise an exact draw with
+    ``val`` holding the weights p^α (the score is log Z(α)).  ``ids`` maps trie
+    slots to piece ids.  ``forced`` boundaries separate documents; the sampler restarts its
     random stream at each document from (seed, document index), so a batch
     draws the same samples however it is split across threads.  Token ids of
     -1 mark a byte no piece covers (a vocabulary without all 256 single bytes).
@@ -365,7 +366,7 @@ def segment(text, forced, rt, ids, alpha, seed, doc0):
     n = len(text)
     out_end = np.empty(n, np.int64)  # pages past the last token are never touched
     out_id = np.empty(n, np.int32)
-    k, total = _run(text, forced, rt, ids, alpha >= 0.0, seed, doc0, out_end, out_id, True)
+    k, total = _run(text, forced, rt, val, ids, alpha >= 0.0, seed, doc0, out_end, out_id, True)
     return out_end[:k].copy(), out_id[:k].copy(), total
 
 
@@ -373,27 +374,27 @@ _NO_FORCED = np.empty(0, np.int64)
 
 
 @njit(cache=True, nogil=True)
-def viterbi_into(text, rt, ids, out):
+def viterbi_into(text, rt, val, ids, out):
     """Viterbi token ids (−1 where no piece covers a byte) into ``out``; returns how many.
 
     The lean path of tokenize(): ``text`` may be ``bytes`` itself and ``out``
     (int64, at least ``len(text)`` long) is the caller's reusable buffer, since
     handing a fresh array back to Python costs as much as segmenting a short
-    sentence.  Four arguments, because each one costs the call its unboxing.
+    sentence.  Few arguments, because each one costs the call its unboxing.
     """
-    k, _ = _run(text, _NO_FORCED, rt, ids, False, 0, 0, out, out, False)
+    k, _ = _run(text, _NO_FORCED, rt, val, ids, False, 0, 0, out, out, False)
     return k
 
 
 @njit(cache=True, nogil=True)
-def sample_into(text, rt, ids, seed, out):
-    """One exact draw (``rt`` holding p^α) into ``out``, as :func:`viterbi_into`."""
-    k, _ = _run(text, _NO_FORCED, rt, ids, True, seed, 0, out, out, False)
+def sample_into(text, rt, val, ids, seed, out):
+    """One exact draw (``val`` holding p^α) into ``out``, as :func:`viterbi_into`."""
+    k, _ = _run(text, _NO_FORCED, rt, val, ids, True, seed, 0, out, out, False)
     return k
 
 
 @njit(cache=True, nogil=True)
-def log_partition(text, forced, rt):
+def log_partition(text, forced, rt, val):
     """Σ over chunks of log Σ_seg Π w(piece): the sampler's log normalizer.
 
     With slot weights p^α this is log Z(α); with weights of 1 at every piece it
@@ -403,13 +404,13 @@ def log_partition(text, forced, rt):
     cap = 1
     for ci in range(ends.shape[0]):
         cap = max(cap, ends[ci] - (ends[ci - 1] if ci else 0))
-    z, route, rslot, ws, wt = _scratch(cap, np.int64(rt[3]))
+    z, route, rslot, ws, wt = _scratch(cap, np.int64(_header(rt)[2]))
     state = _doc_seed(0, 0)
     total = 0.0
     c0 = 0
     for ci in range(ends.shape[0]):
         c1 = ends[ci]
-        log_z, state = _sample_chunk(text, c0, c1 - c0, rt, z, route, rslot, state, ws, wt)
+        log_z, state = _sample_chunk(text, c0, c1 - c0, rt, val, z, route, rslot, state, ws, wt)
         total += log_z
         c0 = c1
     return total

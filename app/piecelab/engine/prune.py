@@ -18,7 +18,7 @@ from .trie import build_packed
 
 
 @njit(cache=True, nogil=True)
-def _split_range(pool, offs, lens, cnts, lo, hi, rt, ids, out):
+def _split_range(pool, offs, lens, cnts, lo, hi, rt, val, ids, out):
     longest = 1
     for k in range(lo, hi):
         longest = max(longest, lens[k])
@@ -27,7 +27,7 @@ def _split_range(pool, offs, lens, cnts, lo, hi, rt, ids, out):
     rslot = np.empty(longest + 1, np.int32)
     for k in range(lo, hi):
         n = lens[k]
-        _viterbi_chunk(pool, offs[k], n, rt, dp, route, rslot)
+        _viterbi_chunk(pool, offs[k], n, rt, val, dp, route, rslot)
         e = n
         c = cnts[k]
         while e > 0:
@@ -59,7 +59,7 @@ def split_counts(
         scores = np.log(vocab_counts.astype(np.float64)) - np.log(float(vocab_counts.sum()))
     pool, offs, lens = pack(pieces)
     cnts = np.asarray(counts, dtype=np.int64)
-    args = (trie.with_values(scores, -np.inf), trie.ids)
+    args = (trie.packed, trie.values(scores, -np.inf), trie.ids)
     n = len(pieces)
     workers = max(1, min(workers, n // 20_000 or 1))
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)

@@ -74,14 +74,15 @@ class Tokenizer:
         # (matches, k-best: GUI enumerations) is built on first use
         rev = build_packed(model.pieces, self._ids)
         self._rev = rev
+        self._rt = rev.packed
         self._slot_ids = rev.ids
-        self._rt_scores = rev.with_values(self._scores, -np.inf)
+        self._slot_scores = rev.values(self._scores, -np.inf)
         # with every single byte a piece of non-zero count, no text can be left
         # uncovered, and tokenize() skips looking for -1 ids
         singles = [model.index.get(bytes([b]), 0) for b in range(256)]  # 0: <pad>, −inf
         self._all_bytes = bool(np.isfinite(self._scores[singles]).all())
         self._fwd: DoubleArrayTrie | None = None
-        self._rt_ones: np.ndarray | None = None
+        self._slot_ones: np.ndarray | None = None
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
         # an object array makes id → bytes a C-level take instead of a Python loop
         self._piece_objs = np.empty(len(self._id2piece), dtype=object)
@@ -121,7 +122,7 @@ class Tokenizer:
         return self._weights(alpha)[0]
 
     def _weights(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-        """(weights per id, the reversed trie holding them), cached per α."""
+        """(weights per id, weights per reversed-trie slot), cached per α."""
         alpha = float(alpha)
         w = self._weight_cache.get(alpha)
         if w is None:
@@ -130,13 +131,13 @@ class Tokenizer:
             per_id[finite] = np.exp(alpha * self._scores[finite])
             if len(self._weight_cache) > 16:
                 self._weight_cache.clear()
-            w = (per_id, self._rev.with_values(per_id, 0.0))
+            w = (per_id, self._rev.values(per_id, 0.0))
             self._weight_cache[alpha] = w
         return w
 
-    def _rt_for(self, alpha: float) -> np.ndarray:
-        """The reversed trie holding what the kernels add (Viterbi) or multiply (sampling)."""
-        return self._weights(alpha)[1] if alpha >= 0 else self._rt_scores
+    def _slot_vals(self, alpha: float) -> np.ndarray:
+        """What the kernels add (Viterbi) or multiply (sampling) at each trie slot."""
+        return self._weights(alpha)[1] if alpha >= 0 else self._slot_scores
 
     def _segment(self, data: bytes, alpha: float, seed: int | None):
         if len(data) >= 2**31:
@@ -147,7 +148,8 @@ class Tokenizer:
         return kernels.segment(
             arr,
             _NO_FORCED,
-            self._rt_for(alpha),
+            self._rt,
+            self._slot_vals(alpha),
             self._slot_ids,
             alpha,
             self._call_seed(seed) if sampling else 0,
@@ -173,10 +175,10 @@ class Tokenizer:
             if len(out) <= _KEEP_IDS:
                 _scratch.ids = out
         if alpha < 0:
-            k = _viterbi_into(data, self._rt_scores, self._slot_ids, out)
+            k = _viterbi_into(data, self._rt, self._slot_scores, self._slot_ids, out)
         else:
-            rt = self._weights(alpha)[1]
-            k = kernels.sample_into(data, rt, self._slot_ids, self._call_seed(seed), out)
+            w = self._weights(alpha)[1]
+            k = kernels.sample_into(data, self._rt, w, self._slot_ids, self._call_seed(seed), out)
         ids = out[:k]
         if not self._all_bytes and k and ids.min() < 0:
             ends, ids2, _ = self._segment(data, alpha, seed)
@@ -278,7 +280,7 @@ class Tokenizer:
         """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
         data = text if isinstance(text, bytes) else to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        return float(kernels.log_partition(arr, _NO_FORCED, self._weights(alpha)[1]))
+        return float(kernels.log_partition(arr, _NO_FORCED, self._rt, self._weights(alpha)[1]))
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
@@ -309,10 +311,10 @@ class Tokenizer:
         """Natural log of :meth:`count_segmentations`, for texts where the count is huge."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        if self._rt_ones is None:
+        if self._slot_ones is None:
             ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
-            self._rt_ones = self._rev.with_values(ones, 0.0)
-        return float(kernels.log_partition(arr, _NO_FORCED, self._rt_ones))
+            self._slot_ones = self._rev.values(ones, 0.0)
+        return float(kernels.log_partition(arr, _NO_FORCED, self._rt, self._slot_ones))
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
@@ -365,14 +367,14 @@ class Tokenizer:
         bounds = np.unique(np.concatenate([[0], offsets[cuts], [n]]))
         alpha = float(alpha)
         base_seed = self._call_seed(seed) if alpha >= 0 else 0
-        rt = self._rt_for(alpha)
+        slot_vals = self._slot_vals(alpha)
 
         def run(part: int):
             a, b = int(bounds[part]), int(bounds[part + 1])
             inner = offsets[(offsets > a) & (offsets < b)]
             doc0 = int(np.searchsorted(offsets, a, side="right")) - 1
             ends, ids, _ = kernels.segment(
-                arr[a:b], inner - a, rt, self._slot_ids, alpha, base_seed, doc0
+                arr[a:b], inner - a, self._rt, slot_vals, self._slot_ids, alpha, base_seed, doc0
             )
             return ends + a, ids
 
@@ -419,7 +421,9 @@ class Tokenizer:
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
         forced = np.asarray(chunk_ends, dtype=np.int64)[:-1]
-        _, ids, _ = kernels.segment(data, forced, self._rt_scores, self._slot_ids, -1.0, 0, 0)
+        _, ids, _ = kernels.segment(
+            data, forced, self._rt, self._slot_scores, self._slot_ids, -1.0, 0, 0
+        )
         return ids
 
     def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
