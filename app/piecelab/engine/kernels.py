@@ -16,16 +16,29 @@ vocabulary size, and the best candidate stays in registers until the walk ends
 ``dp[p]`` for every match).  The GUI's enumerations (all matches, k-best)
 walk the forward trie from each start instead.
 
-Tried on the 20k benchmark model and held-out file, without a gain worth its code
-(kernel MB/s, pull form 35–38): a trie over characters instead of bytes, one step
-per character (24); a 65,536-entry table for the first two bytes of each walk (no
-change); the score stored in the trie slot beside base and check (no change);
-skipping the walk from UTF-8 continuation bytes, whose only piece is the byte
-itself (no change); walking two ends at once, branch-free, to overlap their
-loads (no change).  What did pay: unsigned indices in the walks (+25%: numba
-emits wraparound code for every signed index), and in the sampler a draw that
-counts the running sums below it instead of stopping at the first one above
-it (+15%: that exit was a mispredicted branch per byte).
+Where the time goes (20k benchmark model, held-out file, 4.84 trie steps per
+byte, 78% of the bytes ASCII): the walk is a chain of dependent loads, half of
+them within 10 KB of the trie and 90% within 230 KB, so per document the kernel
+runs at the speed of the cache it shares with the Python side; on a sentence
+already in cache it runs twice as fast.  What paid, each measured on its own:
+unsigned indices in the walks (+25%: numba emits wraparound code for every
+signed index); in the sampler, a draw that counts the running sums below it
+instead of stopping at the first one above it (+15%: that exit was a
+mispredicted branch per byte); 8-byte trie slots with the values beside them
+(see :class:`~piecelab.engine.trie.PackedTrie`, +13% per document over 16-byte
+slots with a separate value array); the first ``_K`` steps of every walk
+without a branch (+6% whole file); scratch per chunk instead of per text (a
+whole-file call had spent a quarter of its time faulting in fresh pages).
+
+Tried without a gain worth its code (kernel MB/s on the same data): a trie over
+characters instead of bytes (24 against 35 then; little CJK here to gain on); a
+65,536-entry table for the first two bytes of each walk; skipping the walk
+from UTF-8 continuation bytes; two ends walked at once, branch-free, and two
+half-blocks walked in lockstep lanes before a separate scoring pass (half the
+speed: the lane bookkeeping costs more than the overlapped loads save); 4-byte
+slots (23-bit base and a 9-bit label checked instead of the parent, which needs
+a distinct base per node: +2%, within noise); tokens cut from a separator-joined
+copy of the text by ``bytes.split`` instead of looked up (slower: new objects).
 """
 
 from __future__ import annotations
