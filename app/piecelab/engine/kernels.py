@@ -25,7 +25,7 @@ unsigned indices in the walks (+25%: numba emits wraparound code for every
 signed index); in the sampler, a draw that counts the running sums below it
 instead of stopping at the first one above it (+15%: that exit was a
 mispredicted branch per byte); 8-byte trie slots with the values beside them
-(see :class:`~piecelab.engine.trie.PackedTrie`, +13% per document over 16-byte
+(see :class:`~piecelab.engine.trie.PackedTrie`, +18% per document over 16-byte
 slots with a separate value array); the first ``_K`` steps of every walk
 without a branch (+6% whole file); scratch per chunk instead of per text (a
 whole-file call had spent a quarter of its time faulting in fresh pages).
