@@ -236,6 +236,24 @@ def test_batch_viterbi_equals_one_by_one(tiny_tokenizer):
     assert tiny_tokenizer.tokenize_batch([]) == []
 
 
+def test_batches_cut_into_parts_equal_one_by_one(tiny_tokenizer):
+    # 630 KB: two workers cut the buffer into 8 parts at document ends, and the
+    # lists of early parts are built while later parts are still segmented
+    texts = []
+    for i in range(2000):
+        texts += ["abcab cab 你好\n" * (i % 37), "", "ca" * (i % 11)]
+    assert len("".join(texts).encode()) > 8 * 65536
+    tok = tiny_tokenizer
+    assert tok.tokenize_batch(texts, workers=2) == [tok.tokenize(t) for t in texts]
+    assert tok.encode_batch(texts, workers=2) == [tok.encode(t) for t in texts]
+    assert tok.count_tokens(texts, workers=2) == sum(len(tok.encode(t)) for t in texts)
+    one = tok.tokenize_batch(texts, alpha=0.4, workers=1, seed=9)
+    two = tok.tokenize_batch(texts, alpha=0.4, workers=2, seed=9)
+    assert one == two
+    assert [b"".join(d) for d in two] == [t.encode() for t in texts]
+    assert tok.tokenize_batch(["", ""], workers=2) == [[], []]
+
+
 # ----------------------------------------------------------------- richer API
 def test_probabilities_counts_and_top_k(tiny_tokenizer):
     text = "abcab"
