@@ -13,8 +13,8 @@ piece ``text[s:p]``.  The walk stops at the first missing transition, so the
 work per byte is the length of the longest piece ending there, not the
 vocabulary size, and the best candidate stays in registers until the walk ends
 (measured: 15–25% faster than pushing candidates forward, which stores to
-``dp[p]`` for every match).  The GUI's enumerations (all matches, k-best)
-walk the forward trie from each start instead.
+``dp[p]`` for every match).  The GUI's enumerations (all matches, k-best,
+in :mod:`~piecelab.engine.enumerations`) walk the forward trie instead.
 
 Where the time goes (20k benchmark model, held-out file, 4.84 trie steps per
 byte, 78% of the bytes ASCII): the walk is a chain of dependent loads, half of
@@ -427,84 +427,3 @@ def log_partition(text, forced, rt, val):
         total += log_z
         c0 = c1
     return total
-
-
-@njit(cache=True, nogil=True)
-def all_matches(text, forced, base, check, value, max_depth):
-    """Every vocabulary piece occurring inside a chunk: (starts, ends, ids) by start."""
-    n = len(text)
-    ends = chunk_ends(text, forced)
-    cap = n * 4 + 16
-    ms = np.empty(cap, np.int64)
-    me = np.empty(cap, np.int64)
-    mi = np.empty(cap, np.int32)
-    k = 0
-    c0 = 0
-    for ci in range(ends.shape[0]):
-        c1 = ends[ci]
-        for s in range(c0, c1):
-            node = 0
-            p = s
-            lim = min(c1, s + max_depth)
-            while p < lim:
-                t = base[node] + text[p]
-                if check[t] != node:
-                    break
-                node = t
-                p += 1
-                v = value[t]
-                if v >= 0:
-                    if k == cap:
-                        cap *= 2
-                        ms2 = np.empty(cap, np.int64)
-                        me2 = np.empty(cap, np.int64)
-                        mi2 = np.empty(cap, np.int32)
-                        ms2[:k] = ms[:k]
-                        me2[:k] = me[:k]
-                        mi2[:k] = mi[:k]
-                        ms, me, mi = ms2, me2, mi2
-                    ms[k] = s
-                    me[k] = p
-                    mi[k] = v
-                    k += 1
-        c0 = c1
-    return ms[:k], me[:k], mi[:k]
-
-
-@njit(cache=True, nogil=True)
-def k_best(text, forced, base, check, value, max_depth, scores, k):
-    """The k highest-scoring segmentations of the whole text (chunks chained).
-
-    Returns (scores at the end, back[n+1, k, 3]) where back holds (start, rank
-    at start, piece id), so that the caller can unroll each path.  Matches come
-    from :func:`all_matches`, ordered by start, so every start is final when used.
-    """
-    n = len(text)
-    ms, me, mi = all_matches(text, forced, base, check, value, max_depth)
-    sc = np.full((n + 1, k), NEG_INF)
-    back = np.full((n + 1, k, 3), -1, np.int64)
-    sc[0, 0] = 0.0
-    for m in range(ms.shape[0]):
-        s = ms[m]
-        p = me[m]
-        v = mi[m]
-        for r in range(k):
-            cand = sc[s, r]
-            if cand == NEG_INF:
-                break
-            cand += scores[v]
-            if cand <= sc[p, k - 1]:
-                break
-            # insert into the sorted top-k list at p
-            j = k - 1
-            while j > 0 and sc[p, j - 1] < cand:
-                sc[p, j] = sc[p, j - 1]
-                back[p, j, 0] = back[p, j - 1, 0]
-                back[p, j, 1] = back[p, j - 1, 1]
-                back[p, j, 2] = back[p, j - 1, 2]
-                j -= 1
-            sc[p, j] = cand
-            back[p, j, 0] = s
-            back[p, j, 1] = r
-            back[p, j, 2] = v
-    return sc[n].copy(), back

@@ -17,7 +17,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from . import kernels
+from . import enumerations, kernels
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
 from .segmentation import Segmentation, char_of_byte
@@ -292,7 +292,7 @@ class Tokenizer:
         """The exact number of ways the vocabulary can cut ``text`` (chunks multiply)."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        starts, ends, _ = kernels.all_matches(arr, _NO_FORCED, *self._trie_args)
+        starts, ends, _ = enumerations.all_matches(arr, _NO_FORCED, *self._trie_args)
         chunk_ends = kernels.chunk_ends(arr, _NO_FORCED).tolist()
         by_end: dict[int, list[int]] = {}
         for s, e in zip(starts.tolist(), ends.tolist()):
@@ -320,7 +320,7 @@ class Tokenizer:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        s, e, i = kernels.all_matches(arr, _NO_FORCED, *self._trie_args)
+        s, e, i = enumerations.all_matches(arr, _NO_FORCED, *self._trie_args)
         return list(zip(s.tolist(), e.tolist(), i.tolist()))
 
     def top_k(self, text: str, k: int = 10, alpha: float = 1.0) -> list[tuple[Segmentation, float]]:
@@ -329,7 +329,7 @@ class Tokenizer:
             raise ValueError("k must be ≥ 1")
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        best, back = kernels.k_best(arr, _NO_FORCED, *self._trie_args, self._scores, int(k))
+        best, back = enumerations.k_best(arr, _NO_FORCED, *self._trie_args, self._scores, int(k))
         log_z = self.log_partition(data, alpha) if alpha >= 0 else math.nan
         n = len(data)
         out = []
