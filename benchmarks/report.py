@@ -222,6 +222,13 @@ def tokenize_table(res: dict) -> list[str]:
         num(sp.get("encode_mb_s")),
         ratio(pt, sp.get("encode_mb_s")),
     )
+    pe = pl.get("encode_mb_s")
+    row(
+        "1 thread MB/s: piecelab encode() (ids) / SentencePiece encode() (ids)",
+        num(pe),
+        num(sp.get("encode_mb_s")),
+        ratio(pe, sp.get("encode_mb_s")),
+    )
     row(
         "1 thread MB/s: piecelab tokenize() / SentencePiece encode(out_type=str)",
         num(pt),
