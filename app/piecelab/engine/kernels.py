@@ -96,14 +96,25 @@ def _walk_floor(up, max_depth):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _step_back(text, rt, s, node, b):
-    """One step of a reversed walk from ``node`` (base ``b``) over ``text[s]``.
+def _step_back(text, o, rt, s, node, b, dead):
+    """One step of a reversed walk from ``node`` (base ``b``) to the byte before ``s``.
 
-    Returns (slot, its base, whether the transition exists).
+    ``s`` is chunk-local, the chunk starting at ``text[o]``.  Returns (the new
+    position, the slot, whether the transition exists, the next node and base).
+    A failed transition leads into the dead block, so a walk that keeps
+    stepping without looking finds nothing more.
     """
-    t = b + _U(text[s])
+    s -= _ONE
+    t = b + _U(text[o + s])
     q = _TWO * t
-    return t, _U(rt[q]), _U(rt[q + _ONE]) == node
+    ok = _U(rt[q + _ONE]) == node
+    return s, t, ok, t, _U(rt[q]) if ok else dead
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _keep_best(take, x, s, t, best, bs, bt):
+    """(score, start, slot) of the best candidate so far, by selects, not branches."""
+    return (x if take else best), (s if take else bs), (t if take else bt)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -150,27 +161,16 @@ def _viterbi_chunk(text, o, n, rt, val, dp, route, rslot):
         lim = _walk_floor(up, max_depth)
         if s - lim >= _UK:
             for _ in range(_K):
-                s -= _ONE
-                t, nb, ok = _step_back(text, rt, uo + s, node, b)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
                 x = dp[s] + val[t]
-                take = ok & (x >= best)
-                best = x if take else best
-                bs = s if take else bs
-                bt = t if take else bt
-                node = t
-                b = nb if ok else dead
+                best, bs, bt = _keep_best(ok & (x >= best), x, s, t, best, bs, bt)
         if b != dead:
             while s > lim:
-                s -= _ONE
-                t, b, ok = _step_back(text, rt, uo + s, node, b)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
                 if not ok:
                     break
-                node = t
                 x = dp[s] + val[t]
-                take = x >= best
-                best = x if take else best
-                bs = s if take else bs
-                bt = t if take else bt
+                best, bs, bt = _keep_best(x >= best, x, s, t, best, bs, bt)
         if best == NEG_INF:
             # no piece ends at p (a byte missing from the vocabulary): step over it
             dp[up] = dp[up - _ONE] - 1e6
@@ -222,22 +222,17 @@ def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
         lim = _walk_floor(up, max_depth)
         if s - lim >= _UK:
             for _ in range(_K):
-                s -= _ONE
-                t, nb, ok = _step_back(text, rt, uo + s, node, b)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
                 w = z[s] * val[t] if ok else 0.0
                 total += w
                 ws[k] = w
                 wt[k] = t
                 k += _U(ok)
-                node = t
-                b = nb if ok else dead
         if b != dead:
             while s > lim:
-                s -= _ONE
-                t, b, ok = _step_back(text, rt, uo + s, node, b)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
                 if not ok:
                     break
-                node = t
                 w = z[s] * val[t]
                 total += w
                 ws[k] = w
