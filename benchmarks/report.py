@@ -204,6 +204,10 @@ def tokenize_table(res: dict) -> list[str]:
     def row(what, a, b, r=None):
         lines.append(f"| {what} | {a} | {b} | {r if r is not None else ''} |")
 
+    def versus(what, a, b):
+        """A row of two speeds and their ratio."""
+        row(what, num(a), num(b), ratio(a, b))
+
     pt = pl.get("tokenize_mb_s")
     row(
         "vocabulary size (piecelab / SentencePiece)",
@@ -216,41 +220,36 @@ def tokenize_table(res: dict) -> list[str]:
         num(sp.get("bytes_per_token"), 3),
         ratio(pl.get("bytes_per_token"), sp.get("bytes_per_token"), 3),
     )
-    row(
+    versus(
         "1 thread MB/s: piecelab tokenize() (bytes) / SentencePiece encode() (ids)",
-        num(pt),
-        num(sp.get("encode_mb_s")),
-        ratio(pt, sp.get("encode_mb_s")),
+        pt,
+        sp.get("encode_mb_s"),
     )
     pe = pl.get("encode_mb_s")
-    row(
+    versus(
         "1 thread MB/s: piecelab encode() (ids) / SentencePiece encode() (ids)",
-        num(pe),
-        num(sp.get("encode_mb_s")),
-        ratio(pe, sp.get("encode_mb_s")),
+        pe,
+        sp.get("encode_mb_s"),
     )
-    row(
+    versus(
         "1 thread MB/s: piecelab tokenize() / SentencePiece encode(out_type=str)",
-        num(pt),
-        num(sp.get("tokenize_mb_s")),
-        ratio(pt, sp.get("tokenize_mb_s")),
+        pt,
+        sp.get("tokenize_mb_s"),
     )
-    row(
+    versus(
         "1 thread MB/s: piecelab tokenize() / BytePiece 0.6.3 tokenize(), same model",
-        num(pt),
-        num(bp.get("tokenize_mb_s")),
-        ratio(pt, bp.get("tokenize_mb_s")),
+        pt,
+        bp.get("tokenize_mb_s"),
     )
     pw = pl.get("whole_mb_s")
     if pw and pt and pl.get("docs") and pl.get("test_bytes"):
         per_call = (1 / pt - 1 / pw) * pl["test_bytes"] / 1e6 / pl["docs"] * 1e6
-        row(
+        versus(
             "1 thread MB/s: piecelab tokenize() of the whole file in one call / one call "
             f"per document ({num(pl['docs'])} documents; time difference per document "
             f"{num(per_call)} µs)",
-            num(pw),
-            num(pt),
-            ratio(pw, pt),
+            pw,
+            pt,
         )
     if bp.get("tokens") is not None and pl.get("tokens") is not None:
         same = "identical" if bp["tokens"] == pl["tokens"] else "DIFFERENT"
@@ -261,11 +260,10 @@ def tokenize_table(res: dict) -> list[str]:
             same,
         )
     ps = pl.get("tokenize_sample_mb_s")
-    row(
+    versus(
         "sampling α=0.1 MB/s: piecelab tokenize(α) / SentencePiece encode(sampling)",
-        num(ps),
-        num(sp.get("tokenize_sample_mb_s")),
-        ratio(ps, sp.get("tokenize_sample_mb_s")),
+        ps,
+        sp.get("tokenize_sample_mb_s"),
     )
     slow = pt / ps if pt and ps else None
     row(
@@ -275,12 +273,11 @@ def tokenize_table(res: dict) -> list[str]:
         f"{num(slow)} ({'met' if slow and slow <= 1.5 else 'NOT met'})",
     )
     b1, b2 = pl.get("batch1_mb_s"), pl.get("batch_mb_s")
-    row("piecelab tokenize_batch MB/s, workers=2 / workers=1", num(b2), num(b1), ratio(b2, b1))
-    row(
+    versus("piecelab tokenize_batch MB/s, workers=2 / workers=1", b2, b1)
+    versus(
         "SentencePiece encode(list) MB/s, 2 threads / 1 thread",
-        num(sp.get("batch_mb_s")),
-        num(sp.get("batch1_mb_s")),
-        ratio(sp.get("batch_mb_s"), sp.get("batch1_mb_s")),
+        sp.get("batch_mb_s"),
+        sp.get("batch1_mb_s"),
     )
     mem = sec.get("memory") or {}
 
