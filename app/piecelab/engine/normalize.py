@@ -13,7 +13,6 @@ import unicodedata
 
 CHUNK_RE = re.compile(".*\n+|.+")
 _DIGITS_RE = re.compile(r"\d")
-_is_normalized = unicodedata.is_normalized
 
 
 class TextEncodingError(ValueError):
@@ -28,15 +27,10 @@ def nfc(text: str) -> str:
 
 
 def to_utf8(text: str) -> bytes:
-    """NFC + UTF-8 encode; a lone surrogate raises :class:`TextEncodingError`.
-
-    On the path of every tokenize() call, so :func:`nfc` is written out here
-    (ASCII is always NFC, and ``isascii`` is a flag check, not a scan).
-    """
+    """NFC + UTF-8 encode; a lone surrogate raises :class:`TextEncodingError`."""
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    if not (text.isascii() or _is_normalized("NFC", text)):
-        text = unicodedata.normalize("NFC", text)
+    text = nfc(text)
     try:
         return text.encode()
     except UnicodeEncodeError as exc:
