@@ -182,7 +182,11 @@ class PackedTrie:
 
     packed: np.ndarray  # int32, 2 per slot, then (dead block start, max depth)
     ids: np.ndarray  # int32 per slot
-    max_depth: int
+
+    @property
+    def max_depth(self) -> int:
+        """The longest piece, in bytes (at least 1): no walk goes deeper."""
+        return int(self.packed[-1])
 
     @property
     def nbytes(self) -> int:
@@ -212,9 +216,8 @@ def build_packed(pieces: list[bytes], ids: np.ndarray, reverse: bool = True) -> 
     packed[1 : 2 * m : 2] = t.check
     packed[2 * dead : 2 * size : 2] = dead
     packed[2 * dead + 1 : 2 * size : 2] = -2
-    max_depth = max(t.max_depth, 1)
     packed[-2] = dead
-    packed[-1] = max_depth
+    packed[-1] = max(t.max_depth, 1)
     slot_ids = np.full(size, -1, dtype=np.int32)
     slot_ids[:m] = t.value
-    return PackedTrie(packed, slot_ids, max_depth)
+    return PackedTrie(packed, slot_ids)
