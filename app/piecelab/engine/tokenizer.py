@@ -25,7 +25,7 @@ from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
 _viterbi_into = kernels.viterbi_into  # one global lookup on the hot path, not two
-_scratch = threading.local()  # per-thread id buffer of the lean path
+_id_buffer = threading.local()  # per thread: the lean path's reusable id buffer
 _KEEP_IDS = 1 << 20  # a thread keeps buffers up to 8 MB; longer texts get their own
 _iter = iter
 _MASK64 = (1 << 64) - 1
@@ -48,6 +48,15 @@ class _PieceIds(dict):
 
     def __contains__(self, key) -> bool:
         return key in self.index or super().__contains__(key)
+
+
+def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], to_list) -> list[list]:
+    """One list per document from :meth:`Tokenizer._segment_parts`, each part converted once."""
+    out: list[list] = []
+    for cut, ids in parts:
+        flat = to_list(ids)
+        out.extend(flat[a:b] for a, b in pairwise(cut))
+    return out
 
 
 def _seed64(seed: int) -> int:
@@ -165,15 +174,15 @@ class Tokenizer:
         data = to_utf8(text)
         n = len(data)
         try:
-            out = _scratch.ids
+            out = _id_buffer.ids
         except AttributeError:
-            out = _scratch.ids = np.empty(4096, np.int64)
+            out = _id_buffer.ids = np.empty(4096, np.int64)
         if n > len(out):
             if n >= 2**31:
                 raise ValueError("texts of 2 GiB or more must be split before tokenizing")
             out = np.empty(max(n, 2 * len(out)), np.int64)
             if len(out) <= _KEEP_IDS:
-                _scratch.ids = out
+                _id_buffer.ids = out
         if alpha < 0:
             k = _viterbi_into(data, self._rt, self._slot_scores, self._slot_ids, out)
         else:
@@ -411,11 +420,8 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[list[bytes]]:
         """Tokenize many texts on all cores (kernels release the GIL)."""
-        out: list[list[bytes]] = []
-        for cut, ids in self._segment_parts(texts, alpha, workers, seed):
-            pieces = self._piece_objs[ids].tolist()
-            out.extend(pieces[a:b] for a, b in pairwise(cut))
-        return out
+        parts = self._segment_parts(texts, alpha, workers, seed)
+        return _per_document(parts, lambda ids: self._piece_objs[ids].tolist())
 
     def encode_batch(
         self,
@@ -425,11 +431,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[list[int]]:
         """Token ids of many texts on all cores."""
-        out: list[list[int]] = []
-        for cut, ids in self._segment_parts(texts, alpha, workers, seed):
-            flat = ids.tolist()
-            out.extend(flat[a:b] for a, b in pairwise(cut))
-        return out
+        return _per_document(self._segment_parts(texts, alpha, workers, seed), np.ndarray.tolist)
 
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
