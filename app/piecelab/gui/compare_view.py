@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import Segmentation, Tokenizer
-from .segmentation_pane import SegmentationPane, warm_up
-from .state import Workspace
+from .segmentation_pane import SegmentationPane
+from .state import Workspace, warm_up
 from .token_labels import same_spans
 from .token_view import TokenView
 from .worker import run_in_thread

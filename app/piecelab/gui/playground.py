@@ -33,8 +33,8 @@ from ..engine import Segmentation, Tokenizer
 from .compare_view import CompareView
 from .ids_view import IdsView
 from .sampling_view import SamplingView
-from .segmentation_pane import SegmentationPane, warm_up
-from .state import Workspace
+from .segmentation_pane import SegmentationPane
+from .state import Workspace, warm_up
 from .token_view import TokenView
 from .worker import run_in_thread
 

@@ -1,4 +1,4 @@
-"""A titled token view with its statistics line, and the warm-up every pane needs."""
+"""A titled token view with its statistics line."""
 
 from __future__ import annotations
 
@@ -10,20 +10,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from ..engine import Segmentation, Tokenizer
 from .token_labels import format_prob, segmentation_stats
 from .token_view import TokenView
-
-
-def warm_up(tok: Tokenizer) -> Tokenizer:
-    """Call every kernel the GUI uses once, so numba compiles them off the GUI thread."""
-    text = "warm up 预热\n\n"
-    seg = tok.segment(text)
-    sampled = tok.segment(text, alpha=0.5, seed=0)
-    tok.log_prob(sampled, 0.5)
-    tok.top_k(text, 2, 0.5)
-    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
-    tok.encode(text, alpha=0.5, seed=0)
-    tok.decode(seg.ids.tolist())
-    tok.count_segmentations(text)
-    return tok
 
 
 class _Fixed(QWidget):

@@ -33,22 +33,29 @@ class TrainingRun:
 KEEP_PATH = object()  # set_model(): stay attached to the current file
 
 
-def _build(model_or_path: Model | Path) -> Tokenizer:
-    """Build a tokenizer and run every kernel the GUI calls once, on this worker
-    thread, so that loading or compiling them never happens on the GUI thread."""
-    tok = Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
-    text = "warm up 预热\n"
+def warm_up(tok: Tokenizer) -> Tokenizer:
+    """Call every kernel the GUI uses once, so that loading or compiling them never
+    happens on the GUI thread (callers run this on a worker thread)."""
+    text = "warm up 预热\n\n"
     tok.tokenize(text)
     tok.tokenize(text, alpha=0.5, seed=0)
     seg = tok.segment(text)
-    tok.segment(text, alpha=0.5, seed=0)
-    tok.log_prob(seg, 0.5)
-    tok.top_k("warm", k=2, alpha=0.5)
-    tok.count_segmentations("warm")
+    sampled = tok.segment(text, alpha=0.5, seed=0)
+    tok.log_prob(sampled, 0.5)
+    tok.top_k(text, 2, 0.5)
+    tok.count_segmentations(text)
     tok.log_count_segmentations(text)
     tok.matches(text)
     tok.tokenize_batch([text, text], alpha=0.5, seed=0)
+    tok.decode(seg.ids.tolist())
     return tok
+
+
+def _build(model_or_path: Model | Path) -> Tokenizer:
+    """Build a tokenizer, warmed up (see :func:`warm_up`)."""
+    return warm_up(
+        Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
+    )
 
 
 class Workspace(QObject):
