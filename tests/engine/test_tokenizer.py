@@ -53,6 +53,16 @@ def test_kernel_chunks_equal_bytepiece_regex(text):
     assert ends == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab \n你", max_size=40), st.lists(st.integers(0, 45), max_size=6))
+def test_forced_boundaries_join_the_line_chunks(text, forced):
+    data = text.encode()
+    cuts = np.array(sorted(forced), np.int64)
+    ends = kernels.chunk_ends(np.frombuffer(data, np.uint8), cuts).tolist()
+    lines = np.cumsum([len(c.encode()) for c in chunks(text)]).tolist()
+    assert ends == sorted(set(lines) | {f for f in forced if 0 < f < len(data)})
+
+
 # ----------------------------------------------------------------- Viterbi
 @pytest.mark.parametrize("text", ["abcab", "cabcabc", "abc abca", "你好你", "ab\n\nca\nb"])
 def test_viterbi_finds_the_best_segmentation(tiny_tokenizer, text):

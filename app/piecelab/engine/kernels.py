@@ -67,24 +67,30 @@ def _doc_seed(seed, doc):
     return x if x != 0 else np.uint64(0x9E3779B97F4A7C15)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _next_end(text, c0, forced, fi):
+    """End of the chunk starting at c0 (and the advanced forced-boundary index)."""
+    n = len(text)
+    while fi < forced.shape[0] and forced[fi] <= c0:
+        fi += 1
+    stop = _U(min(forced[fi], n) if fi < forced.shape[0] else n)
+    i = _U(c0 + 1)
+    while i < stop and not (text[i - _ONE] == _NL and text[i] != _NL):
+        i += _ONE
+    return np.int64(i), fi
+
+
 @njit(cache=True, nogil=True)
 def chunk_ends(text, forced):
     """End offsets of the chunks of ``text``; ``forced`` (sorted) adds boundaries."""
     n = len(text)
-    out = np.empty(n + forced.shape[0] + 1, np.int64)
+    out = np.empty(n + 1, np.int64)
     m = 0
-    f = 0
-    for i in range(1, n):
-        while f < forced.shape[0] and forced[f] <= i:
-            if forced[f] > 0 and (m == 0 or out[m - 1] < forced[f]):
-                out[m] = forced[f]
-                m += 1
-            f += 1
-        if text[i - 1] == _NL and text[i] != _NL and (m == 0 or out[m - 1] < i):
-            out[m] = i
-            m += 1
-    if n > 0:
-        out[m] = n
+    fi = 0
+    c0 = 0
+    while c0 < n:
+        c0, fi = _next_end(text, c0, forced, fi)
+        out[m] = c0
         m += 1
     return out[:m]
 
@@ -263,19 +269,6 @@ def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
                 z[j] *= f
             log_scale += np.log(total)
     return log_scale + np.log(z[n]), state
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _next_end(text, c0, forced, fi):
-    """End of the chunk starting at c0 (and the advanced forced-boundary index)."""
-    n = len(text)
-    while fi < forced.shape[0] and forced[fi] <= c0:
-        fi += 1
-    stop = _U(forced[fi] if fi < forced.shape[0] else n)
-    i = _U(c0 + 1)
-    while i < stop and not (text[i - _ONE] == _NL and text[i] != _NL):
-        i += _ONE
-    return np.int64(i), fi
 
 
 @njit(cache=True, nogil=True, inline="always")
