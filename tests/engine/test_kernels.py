@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piecelab import Tokenizer
-from piecelab.engine import kernels
+from piecelab.engine import token_lists
 from piecelab.engine.trie import build_packed
 
 ALPHABET = "abc"
@@ -159,6 +159,6 @@ def test_values_sit_at_the_piece_slots():
     hit = trie.ids >= 0
     assert dict(zip(trie.ids[hit].tolist(), values[hit].tolist())) == {3: -1.5, 4: -2.5, 5: -3.5}
     assert np.isneginf(values[~hit]).all()
-    out = np.empty(8, np.int64)
-    k = kernels.viterbi_into(b"abab", trie.packed, values, trie.ids, out)
-    assert out[:k].tolist() == [3, 3]
+    objects = ["0", "1", "2", "ab", "b", "a"]  # alive while the table is used
+    table = token_lists.address_table(objects)
+    assert token_lists.viterbi_list(b"abab", trie.packed, values, trie.ids, table) == ["ab", "ab"]

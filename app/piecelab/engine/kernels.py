@@ -54,6 +54,7 @@ _ONE, _TWO = _U(1), _U(2)
 _NL = 10
 _K = 3  # walk steps taken without a branch (most walks end within 2–4 steps)
 _UK = _U(_K)
+_NO_FORCED = np.empty(0, np.int64)  # no boundaries beyond the lines'
 
 
 @njit(cache=True, nogil=True)
@@ -371,29 +372,6 @@ def segment(text, forced, rt, val, ids, alpha, seed, doc0):
     out_id = np.empty(n, np.int32)
     k, total = _run(text, forced, rt, val, ids, alpha >= 0.0, seed, doc0, out_end, out_id, True)
     return out_end[:k].copy(), out_id[:k].copy(), total
-
-
-_NO_FORCED = np.empty(0, np.int64)
-
-
-@njit(cache=True, nogil=True)
-def viterbi_into(text, rt, val, ids, out):
-    """Viterbi token ids (−1 where no piece covers a byte) into ``out``; returns how many.
-
-    The lean path of tokenize(): ``text`` may be ``bytes`` itself and ``out``
-    (int64, at least ``len(text)`` long) is the caller's reusable buffer, since
-    handing a fresh array back to Python costs as much as segmenting a short
-    sentence.  Few arguments, because each one costs the call its unboxing.
-    """
-    k, _ = _run(text, _NO_FORCED, rt, val, ids, False, 0, 0, out, out, False)
-    return k
-
-
-@njit(cache=True, nogil=True)
-def sample_into(text, rt, val, ids, seed, out):
-    """One exact draw (``val`` holding p^α) into ``out``, as :func:`viterbi_into`."""
-    k, _ = _run(text, _NO_FORCED, rt, val, ids, True, seed, 0, out, out, False)
-    return k
 
 
 @njit(cache=True, nogil=True)

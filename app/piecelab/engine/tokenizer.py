@@ -1,32 +1,32 @@
 """The tokenizer: BytePiece 0.6.3's API over compiled kernels, plus what the GUI needs.
 
-The Python layer is kept thin on purpose: one kernel call per text, and the
-returned tokens are the model's own ``bytes`` objects looked up by id, so no
-slice is copied.  Everything richer (spans, scores, probabilities, top-k) is
-built on the same kernels.
+The Python layer is kept thin on purpose: one kernel call per text, which
+returns the list itself, filled with the model's own ``bytes`` objects (or
+cached ids) so that no slice is copied (:mod:`~piecelab.engine.token_lists`).
+Everything richer (spans, scores, probabilities, top-k) is built on the same
+kernels.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
 
-from . import enumerations, kernels
+from . import enumerations, kernels, token_lists
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
 from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
-_viterbi_into = kernels.viterbi_into  # one global lookup on the hot path, not two
-_id_buffer = threading.local()  # per thread: the lean path's reusable id buffer
-_KEEP_IDS = 1 << 20  # a thread keeps buffers up to 8 MB; longer texts get their own
+# the lean path: kernels that return the list, called past numba's type dispatch
+_viterbi_list = token_lists.Direct(token_lists.viterbi_list)
+_sample_list = token_lists.Direct(token_lists.sample_list)
 _iter = iter
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
@@ -86,16 +86,14 @@ class Tokenizer:
         self._rt = rev.packed
         self._slot_ids = rev.ids
         self._slot_scores = rev.values(self._scores, -np.inf)
-        # with every single byte a piece of non-zero count, no text can be left
-        # uncovered, and tokenize() skips looking for -1 ids
-        singles = [model.index.get(bytes([b]), 0) for b in range(256)]  # 0: <pad>, −inf
-        self._all_bytes = bool(np.isfinite(self._scores[singles]).all())
         self._fwd: DoubleArrayTrie | None = None
         self._slot_ones: np.ndarray | None = None
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
-        # an object array makes id → bytes a C-level take instead of a Python loop
-        self._piece_objs = np.empty(len(self._id2piece), dtype=object)
-        self._piece_objs[:] = self._id2piece
+        # what the list kernels put in their lists, by address: these pieces, and
+        # one int object per id (kept here, so encode() allocates no int per token)
+        self._id_ints = list(range(model.vocab_size))
+        self._piece_table = token_lists.address_table(self._id2piece)
+        self._int_table = token_lists.address_table(self._id_ints)
         self._piece2id = _PieceIds(model.index)
         self.vocab_size = model.vocab_size
         self.set_seed(seed)
@@ -165,34 +163,21 @@ class Tokenizer:
             0,
         )
 
-    def _encode(self, text: str, alpha: float, seed: int | None) -> np.ndarray:
-        """The lean path of tokenize() and encode(): one kernel call, ids only.
+    def _listed(self, text: str, alpha: float, seed: int | None, table: np.ndarray) -> list:
+        """The lean path of tokenize() and encode(): one kernel call that returns the list.
 
-        Returns a view of this thread's reusable buffer, valid until the
-        thread's next call: callers copy it out at once (take, tolist).
+        ``table`` holds the addresses of what to list per id (pieces or ints).
         """
         data = to_utf8(text)
-        n = len(data)
-        try:
-            out = _id_buffer.ids
-        except AttributeError:
-            out = _id_buffer.ids = np.empty(4096, np.int64)
-        if n > len(out):
-            if n >= 2**31:
-                raise ValueError("texts of 2 GiB or more must be split before tokenizing")
-            out = np.empty(max(n, 2 * len(out)), np.int64)
-            if len(out) <= _KEEP_IDS:
-                _id_buffer.ids = out
         if alpha < 0:
-            k = _viterbi_into(data, self._rt, self._slot_scores, self._slot_ids, out)
+            out = _viterbi_list.call(data, self._rt, self._slot_scores, self._slot_ids, table)
         else:
             w = self._weights(alpha)[1]
-            k = kernels.sample_into(data, self._rt, w, self._slot_ids, self._call_seed(seed), out)
-        ids = out[:k]
-        if not self._all_bytes and k and ids.min() < 0:
-            ends, ids2, _ = self._segment(data, alpha, seed)
-            self._check_uncovered(ids2, data, ends)
-        return ids
+            out = _sample_list.call(data, self._rt, w, self._slot_ids, self._call_seed(seed), table)
+        if not out and data:  # a byte no piece covers: say which
+            ends, ids, _ = self._segment(data, alpha, seed)
+            self._check_uncovered(ids, data, ends)
+        return out
 
     def _check_uncovered(self, ids: np.ndarray, data: bytes, ends: np.ndarray) -> None:
         if len(ids) and ids.min() < 0:
@@ -212,7 +197,7 @@ class Tokenizer:
         ``alpha < 0`` gives the most likely segmentation (Viterbi); ``alpha >= 0``
         draws one with P(seg) ∝ Π p(piece)^α (α = 0 is uniform over segmentations).
         """
-        tokens = self._piece_objs[self._encode(text, alpha, seed)].tolist()
+        tokens = self._listed(text, alpha, seed, self._piece_table)
         return _iter(tokens) if iter else tokens  # type: ignore[return-value]
 
     def encode(
@@ -226,7 +211,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[int] | Iterator[int]:
         """Token ids of ``text`` (``<bos>`` = 1 and ``<eos>`` = 2 on request)."""
-        out = self._encode(text, alpha, seed).tolist()
+        out = self._listed(text, alpha, seed, self._int_table)
         if add_bos:
             out.insert(0, 1)
         if add_eos:
@@ -421,7 +406,8 @@ class Tokenizer:
     ) -> list[list[bytes]]:
         """Tokenize many texts on all cores (kernels release the GIL)."""
         parts = self._segment_parts(texts, alpha, workers, seed)
-        return _per_document(parts, lambda ids: self._piece_objs[ids].tolist())
+        table = self._piece_table
+        return _per_document(parts, lambda ids: token_lists.list_of(table, ids))
 
     def encode_batch(
         self,
@@ -431,7 +417,9 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[list[int]]:
         """Token ids of many texts on all cores."""
-        return _per_document(self._segment_parts(texts, alpha, workers, seed), np.ndarray.tolist)
+        table = self._int_table
+        parts = self._segment_parts(texts, alpha, workers, seed)
+        return _per_document(parts, lambda ids: token_lists.list_of(table, ids))
 
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
