@@ -1,9 +1,10 @@
 """Kernel properties against plain-Python references on random small vocabularies.
 
-The kernels take their first walk steps without a branch (a failed transition
-falls into the trie's dead block) and keep scratch per chunk, growing it for a
-long line; these tests reach both paths on purpose: vocabularies that lack
-single bytes, pieces as deep as the walk, and a line longer than the scratch.
+The kernels take their first walk steps without a branch (after a failed
+transition they step on through other nodes' slots, masked) and keep scratch
+per chunk, growing it for a long line; these tests reach both paths on
+purpose: vocabularies that lack single bytes, pieces as deep as the walk, and
+a line longer than the scratch.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piecelab import Tokenizer
-from piecelab.engine import token_lists
+from piecelab.engine import kernels, token_lists
 from piecelab.engine.trie import build_packed
 
 ALPHABET = "abc"
@@ -139,17 +140,19 @@ def test_a_line_longer_than_the_scratch_is_segmented_like_on_its_own(tiny_tokeni
     assert z == pytest.approx(parts, rel=1e-12)
 
 
-def test_the_dead_block_matches_nothing():
-    trie = build_packed([b"ab", b"b", b"a"], np.array([3, 4, 5], np.int32))
-    packed = trie.packed
-    dead = int(packed[-2])
-    assert int(packed[-1]) == trie.max_depth == 2
-    slots = packed[:-2].reshape(-1, 2)
-    assert len(slots) == dead + 256 == len(trie.ids)
-    assert (slots[dead:, 0] == dead).all()  # its base leads back into it
-    assert (slots[dead:, 1] == -2).all()  # and no node is its parent
-    assert (trie.ids[dead:] == -1).all()
-    assert int(slots[:dead, 0].max()) + 255 < dead  # every real transition stays before it
+def test_every_step_stays_inside_the_trie():
+    """The kernels step on without checking: any base plus any byte must be a slot."""
+    pieces = [b"ab", b"b", b"a", b"\xff\x00", b"\x00"]
+    trie = build_packed(pieces, np.arange(3, 8, dtype=np.int32))
+    assert int(trie.packed[-1]) == trie.max_depth == 2
+    base, check = trie.packed[:-1].reshape(-1, 2).T
+    assert len(base) == len(trie.ids)
+    assert int(base.min()) >= 0
+    assert int(base.max()) + 255 < len(base)
+    free = check < 0
+    assert (check[free] == -1).all()  # a free slot is no node's child
+    assert (trie.ids[free] == -1).all()
+    assert (~free).sum() == 1 + 5  # the root and a node per piece (no other prefixes)
 
 
 def test_values_sit_at_the_piece_slots():
@@ -161,4 +164,4 @@ def test_values_sit_at_the_piece_slots():
     assert np.isneginf(values[~hit]).all()
     objects = ["0", "1", "2", "ab", "b", "a"]  # alive while the table is used
     table = token_lists.address_table(objects)
-    assert token_lists.viterbi_list(b"abab", trie.packed, values, trie.ids, table) == ["ab", "ab"]
+    assert kernels.viterbi_list(b"abab", trie.packed, values, trie.ids, table) == ["ab", "ab"]

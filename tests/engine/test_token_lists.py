@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from piecelab import Tokenizer
-from piecelab.engine import token_lists
+from piecelab.engine import kernels, token_lists
 
 PIECES = {b"hello": 9, b" world": 7, b"hel": 3, b"lo": 2}
 PIECES |= {bytes([b]): 1 for b in range(256)}
@@ -24,10 +24,10 @@ def test_list_of_takes_int32_and_int64_ids():
     objects = [b"x" * 40, "y" * 40, (1, 2)]  # kept alive by this frame
     table = token_lists.address_table(objects)
     for dtype in (np.int32, np.int64):
-        got = token_lists.list_of(table, np.array([2, 0, 1, 0], dtype))
+        got = kernels.list_of(table, np.array([2, 0, 1, 0], dtype))
         assert got == [objects[2], objects[0], objects[1], objects[0]]
         assert got[1] is objects[0]
-    assert token_lists.list_of(table, np.zeros(0, np.int32)) == []
+    assert kernels.list_of(table, np.zeros(0, np.int32)) == []
 
 
 def test_listed_objects_are_counted_and_released(tok):
@@ -50,7 +50,7 @@ def test_listed_objects_are_counted_and_released(tok):
 
 
 def test_direct_calls_the_compiled_overload(tok):
-    direct = token_lists.Direct(token_lists.viterbi_list)
+    direct = token_lists.Direct(kernels.viterbi_list)
     args = (tok._rt, tok._slot_scores, tok._slot_ids, tok._piece_table)
     first = direct.call(b"hello world", *args)
     assert direct.call is not direct.dispatcher  # the entry point, after the first call
@@ -60,8 +60,8 @@ def test_direct_calls_the_compiled_overload(tok):
 def test_an_uncovered_byte_gives_an_empty_list_and_a_clear_error():
     t = Tokenizer({b"a": 3, b"b": 2})
     args = (t._rt, t._slot_scores, t._slot_ids, t._piece_table)
-    assert token_lists.viterbi_list(b"abc", *args) == []
-    assert token_lists.viterbi_list(b"", *args) == []
+    assert kernels.viterbi_list(b"abc", *args) == []
+    assert kernels.viterbi_list(b"", *args) == []
     with pytest.raises(ValueError, match=r"byte 0x63 at offset 2"):
         t.tokenize("abc")
     with pytest.raises(ValueError, match=r"byte 0x63 at offset 2"):

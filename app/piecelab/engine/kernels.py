@@ -27,15 +27,19 @@ instead of stopping at the first one above it (+15%: that exit was a
 mispredicted branch per byte); 8-byte trie slots with the values beside them
 (see :class:`~piecelab.engine.trie.PackedTrie`, +18% per document over 16-byte
 slots with a separate value array); the first ``_K`` steps of every walk
-without a branch (+6% whole file); scratch per chunk instead of per text (a
-whole-file call had spent a quarter of its time faulting in fresh pages).
+without a branch (+6% whole file); the next base loaded whatever the check
+says, so a step waits on one load, not a load, a compare and a select (+6% per
+document); scratch per chunk instead of per text (a whole-file call had spent
+a quarter of its time faulting in fresh pages).
 
 Tried without a gain worth its code (kernel MB/s on the same data): a trie over
 characters instead of bytes (24 against 35 then; little CJK here to gain on); a
 65,536-entry table for the first two bytes of each walk; skipping the walk
 from UTF-8 continuation bytes; two ends walked at once, branch-free, and two
 half-blocks walked in lockstep lanes before a separate scoring pass (half the
-speed: the lane bookkeeping costs more than the overlapped loads save); 4-byte
+speed: the lane bookkeeping costs more than the overlapped loads save); the
+one-byte piece compared last, so the previous end's score is needed late; a
+second branch-free block of steps, or 2 or 4 such steps instead of 3; 4-byte
 slots (23-bit base and a 9-bit label checked instead of the parent, which needs
 a distinct base per node: +2%, within noise); trie nodes placed heaviest first
 (by the counts of the pieces below them) instead of breadth first, to pack the hot
@@ -46,7 +50,10 @@ the text by ``bytes.split`` instead of looked up (slower: new objects).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 NEG_INF = -np.inf
 _U = np.uint64  # index type of the hot loops (no negative-index wraparound code)
@@ -55,6 +62,7 @@ _NL = 10
 _K = 3  # walk steps taken without a branch (most walks end within 2–4 steps)
 _UK = _U(_K)
 _NO_FORCED = np.empty(0, np.int64)  # no boundaries beyond the lines'
+_MAX_TEXT = 2**31  # chunk-local positions and token ends are int32
 
 
 @njit(cache=True, nogil=True)
@@ -103,19 +111,22 @@ def _walk_floor(up, max_depth):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _step_back(text, o, rt, s, node, b, dead):
+def _step_back(text, o, rt, s, node, b):
     """One step of a reversed walk from ``node`` (base ``b``) to the byte before ``s``.
 
     ``s`` is chunk-local, the chunk starting at ``text[o]``.  Returns (the new
     position, the slot, whether the transition exists, the next node and base).
-    A failed transition leads into the dead block, so a walk that keeps
-    stepping without looking finds nothing more.
+    The next base is the slot's whether or not the transition exists: a walk
+    that steps on without looking stays inside the array (every base + 255
+    does) and its caller masks what it finds.  Selecting a sentinel base on
+    failure instead put the check's load and compare into the chain of
+    dependent loads that every step waits on (measured: 6% slower).
     """
     s -= _ONE
     t = b + _U(text[o + s])
     q = _TWO * t
     ok = _U(rt[q + _ONE]) == node
-    return s, t, ok, t, _U(rt[q]) if ok else dead
+    return s, t, ok, t, _U(rt[q])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -126,9 +137,8 @@ def _keep_best(take, x, s, t, best, bs, bt):
 
 @njit(cache=True, nogil=True, inline="always")
 def _header(rt):
-    """(root base, dead block, longest piece) of a packed trie (its last two entries)."""
-    n = rt.shape[0]
-    return _U(rt[0]), _U(rt[n - 2]), _U(rt[n - 1])
+    """(root base, longest piece) of a packed trie (its first and last entries)."""
+    return _U(rt[0]), _U(rt[rt.shape[0] - 1])
 
 
 @njit(cache=True, nogil=True)
@@ -148,13 +158,13 @@ def _viterbi_chunk(text, o, n, rt, val, dp, route, rslot):
     right from 0, as in the reference.  ``rslot[p]`` is the winning slot (the
     caller maps slots to ids for the tokens only), −1 where nothing covers.
 
-    The first ``_K`` steps of each walk take no branch: a failed transition
-    sends the walk into the trie's dead block, whose slots match nothing, and
-    masks its candidates.  Where a walk ends varies from byte to byte, so its
-    loop exit was a mispredicted branch per position, which also kept the next
-    position's loads from starting early.
+    The first ``_K`` steps of each walk take no branch: after a failed
+    transition the walk steps on through slots that are not its own, and
+    ``alive`` masks their candidates.  Where a walk ends varies from byte to
+    byte, so its loop exit was a mispredicted branch per position, which also
+    kept the next position's loads from starting early.
     """
-    b0, dead, max_depth = _header(rt)
+    b0, max_depth = _header(rt)
     uo = _U(o)
     dp[0] = 0.0
     for p in range(1, n + 1):
@@ -166,14 +176,16 @@ def _viterbi_chunk(text, o, n, rt, val, dp, route, rslot):
         b = b0
         s = up
         lim = _walk_floor(up, max_depth)
+        alive = True
         if s - lim >= _UK:
             for _ in range(_K):
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
+                alive &= ok
                 x = dp[s] + val[t]
-                best, bs, bt = _keep_best(ok & (x >= best), x, s, t, best, bs, bt)
-        if b != dead:
+                best, bs, bt = _keep_best(alive & (x >= best), x, s, t, best, bs, bt)
+        if alive:
             while s > lim:
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
                 if not ok:
                     break
                 x = dp[s] + val[t]
@@ -215,7 +227,7 @@ def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
     one factor, kept in the returned log scale.  The first ``_K`` steps are
     branch-free as in :func:`_viterbi_chunk`.  Returns (log Z, the random state).
     """
-    b0, dead, max_depth = _header(rt)
+    b0, max_depth = _header(rt)
     uo = _U(o)
     z[0] = 1.0
     log_scale = 0.0
@@ -227,17 +239,19 @@ def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
         b = b0
         s = up
         lim = _walk_floor(up, max_depth)
+        alive = True
         if s - lim >= _UK:
             for _ in range(_K):
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
-                w = z[s] * val[t] if ok else 0.0
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
+                alive &= ok
+                w = z[s] * val[t] if alive else 0.0
                 total += w
                 ws[k] = w
                 wt[k] = t
-                k += _U(ok)
-        if b != dead:
+                k += _U(alive)
+        if alive:
             while s > lim:
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b, dead)
+                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
                 if not ok:
                     break
                 w = z[s] * val[t]
@@ -324,7 +338,7 @@ def _run(text, forced, rt, val, ids, sampling, seed, doc0, out_end, out_id, with
     """
     n = len(text)
     cap = min(n, 1 << 16)
-    sampler = np.int64(_header(rt)[2]) if sampling else np.int64(0)  # per-end candidates
+    sampler = np.int64(_header(rt)[1]) if sampling else np.int64(0)  # per-end candidates
     dp, route, rslot, ws, wt = _scratch(cap, sampler)
     state = _doc_seed(seed, doc0)
     doc = doc0
@@ -385,7 +399,7 @@ def log_partition(text, forced, rt, val):
     cap = 1
     for ci in range(ends.shape[0]):
         cap = max(cap, ends[ci] - (ends[ci - 1] if ci else 0))
-    z, route, rslot, ws, wt = _scratch(cap, np.int64(_header(rt)[2]))
+    z, route, rslot, ws, wt = _scratch(cap, np.int64(_header(rt)[1]))
     state = _doc_seed(0, 0)
     total = 0.0
     c0 = 0
@@ -395,3 +409,82 @@ def log_partition(text, forced, rt, val):
         total += log_z
         c0 = c1
     return total
+
+
+# ------------------------------------------------------------ list results
+# tokenize() and encode() get the Python list itself from these (they hold the
+# GIL: they make Python objects).  They live here, beside the kernel they inline,
+# because numba's cache checks only the file that defines a function: an entry
+# in another module kept running the old kernel after this file changed.
+
+
+@intrinsic
+def _new_list(typingctx, table, idx, k):
+    """``[table[idx[0]], ..., table[idx[k-1]]]`` as a new Python list.
+
+    ``table`` holds object addresses (int64), ``idx`` indices into it (all
+    valid: the caller checks).  Each item gets a new reference, which the list
+    owns; the list is the caller's new reference (numba returns it as it is).
+    """
+    sig = types.Object(list)(table, idx, k)
+
+    def codegen(context, builder, signature, args):
+        pyapi = context.get_python_api(builder)
+        tab = context.make_array(signature.args[0])(context, builder, args[0])
+        ix = context.make_array(signature.args[1])(context, builder, args[1])
+        n = args[2]
+        lst = pyapi.list_new(n)  # NULL with MemoryError set: returned as is, raised
+        filled = cgutils.is_not_null(builder, lst)
+        with builder.if_then(filled, likely=True), cgutils.for_range(builder, n) as loop:
+            i = builder.load(builder.gep(ix.data, [loop.index]))
+            if i.type.width < 64:
+                i = builder.sext(i, ir.IntType(64))
+            obj = builder.inttoptr(builder.load(builder.gep(tab.data, [i])), pyapi.pyobj)
+            pyapi.incref(obj)
+            pyapi.list_setitem(lst, loop.index, obj)  # steals the reference
+        return lst
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _listed(table, ids, k):
+    """The list of ``table`` objects for ``ids[:k]``; empty if a byte was uncovered (id −1)."""
+    for j in range(k):
+        if ids[j] < 0:
+            return _new_list(table, ids, 0)
+    return _new_list(table, ids, k)
+
+
+@njit(cache=True)
+def viterbi_list(text, rt, val, ids, table):
+    """The Viterbi tokens of ``text`` (``bytes``) as a list of ``table`` objects.
+
+    ``rt``, ``val``, ``ids`` are the reversed trie, its log-probabilities and
+    piece ids per slot (see :mod:`~piecelab.engine.kernels`); ``table`` maps a
+    piece id to the address of the object to return for it.  An empty list
+    for a non-empty text means a byte had no piece: the caller reports it.
+    """
+    n = len(text)
+    if n >= _MAX_TEXT:
+        raise ValueError("texts of 2 GiB or more must be split before tokenizing")
+    out = np.empty(n, np.int32)
+    k, _ = _run(text, _NO_FORCED, rt, val, ids, False, 0, 0, out, out, False)
+    return _listed(table, out, k)
+
+
+@njit(cache=True)
+def sample_list(text, rt, val, ids, seed, table):
+    """One exact draw (``val`` holding p^α per slot) as :func:`viterbi_list`."""
+    n = len(text)
+    if n >= _MAX_TEXT:
+        raise ValueError("texts of 2 GiB or more must be split before tokenizing")
+    out = np.empty(n, np.int32)
+    k, _ = _run(text, _NO_FORCED, rt, val, ids, True, seed, 0, out, out, False)
+    return _listed(table, out, k)
+
+
+@njit(cache=True)
+def list_of(table, ids):
+    """The ``table`` objects of ``ids`` (int32, all valid) as a list."""
+    return _new_list(table, ids, len(ids))

@@ -25,8 +25,8 @@ from .trie import DoubleArrayTrie, build_packed, build_trie
 
 _NO_FORCED = np.zeros(0, dtype=np.int64)
 # the lean path: kernels that return the list, called past numba's type dispatch
-_viterbi_list = token_lists.Direct(token_lists.viterbi_list)
-_sample_list = token_lists.Direct(token_lists.sample_list)
+_viterbi_list = token_lists.Direct(kernels.viterbi_list)
+_sample_list = token_lists.Direct(kernels.sample_list)
 _iter = iter
 _MASK64 = (1 << 64) - 1
 _MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
@@ -407,7 +407,7 @@ class Tokenizer:
         """Tokenize many texts on all cores (kernels release the GIL)."""
         parts = self._segment_parts(texts, alpha, workers, seed)
         table = self._piece_table
-        return _per_document(parts, lambda ids: token_lists.list_of(table, ids))
+        return _per_document(parts, lambda ids: kernels.list_of(table, ids))
 
     def encode_batch(
         self,
@@ -419,7 +419,7 @@ class Tokenizer:
         """Token ids of many texts on all cores."""
         table = self._int_table
         parts = self._segment_parts(texts, alpha, workers, seed)
-        return _per_document(parts, lambda ids: token_lists.list_of(table, ids))
+        return _per_document(parts, lambda ids: kernels.list_of(table, ids))
 
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""

@@ -173,14 +173,15 @@ class PackedTrie:
     inside 16-byte slots (base, check, value) 37; 8-byte slots with the values
     beside them 39.5 (whole file: 44.6 → 47.6).
 
-    After the slots come a *dead block* of 256 slots, whose check matches no
-    node and whose base points back into the block, then two trailing entries:
-    the dead block's start and the longest piece.  A walk sent into the dead
-    block after a failed transition stays there and finds nothing, which lets
-    the kernels take their first steps without a branch.
+    Every base, plus any byte, stays inside the slots (free slots have base
+    0 and a check of −1, which matches no node), and one trailing entry holds
+    the longest piece.  So a walk may take a step without looking whether the
+    last one existed: it reads slots that are not its own, which the kernels
+    mask, but never past the array; that lets them take their first steps
+    without a branch.
     """
 
-    packed: np.ndarray  # int32, 2 per slot, then (dead block start, max depth)
+    packed: np.ndarray  # int32, 2 per slot, then the longest piece
     ids: np.ndarray  # int32 per slot
 
     @property
@@ -208,15 +209,11 @@ def build_packed(pieces: list[bytes], ids: np.ndarray, reverse: bool = True) -> 
     """The packed trie of ``pieces`` (reversed by default: the kernels walk backwards)."""
     t = build_trie(pieces, ids, reverse=reverse)
     m = t.base.shape[0]
-    dead = max(m, int(t.base.max()) + 256 if m else 256)
-    size = dead + 256
-    packed = np.zeros(2 * size + 2, dtype=np.int32)
+    size = max(m, int(t.base.max()) + 256 if m else 256)  # any base + any byte fits
+    packed = np.zeros(2 * size + 1, dtype=np.int32)
     packed[1 : 2 * size : 2] = -1  # free slots: no node's child
     packed[0 : 2 * m : 2] = t.base
     packed[1 : 2 * m : 2] = t.check
-    packed[2 * dead : 2 * size : 2] = dead
-    packed[2 * dead + 1 : 2 * size : 2] = -2
-    packed[-2] = dead
     packed[-1] = max(t.max_depth, 1)
     slot_ids = np.full(size, -1, dtype=np.int32)
     slot_ids[:m] = t.value
