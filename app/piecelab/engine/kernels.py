@@ -29,7 +29,10 @@ mispredicted branch per byte); 8-byte trie slots with the values beside them
 slots with a separate value array); the first ``_K`` steps of every walk
 without a branch (+6% whole file); the next base loaded whatever the check
 says, so a step waits on one load, not a load, a compare and a select (+6% per
-document); scratch per chunk instead of per text (a whole-file call had spent
+document); trie nodes placed heaviest subtree first (by piece probability)
+instead of breadth first, so the hot transitions share cache lines (+4%, median
+of 24 interleaved rounds; within noise when the chain still had its select);
+scratch per chunk instead of per text (a whole-file call had spent
 a quarter of its time faulting in fresh pages).
 
 Tried without a gain worth its code (kernel MB/s on the same data): a trie over
@@ -41,9 +44,7 @@ speed: the lane bookkeeping costs more than the overlapped loads save); the
 one-byte piece compared last, so the previous end's score is needed late; a
 second branch-free block of steps, or 2 or 4 such steps instead of 3; 4-byte
 slots (23-bit base and a 9-bit label checked instead of the parent, which needs
-a distinct base per node: +2%, within noise); trie nodes placed heaviest first
-(by the counts of the pieces below them) instead of breadth first, to pack the hot
-slots together (+2–3%, within noise); tokens cut from a separator-joined copy of
+a distinct base per node: +2%, within noise); tokens cut from a separator-joined copy of
 the text by ``bytes.split`` instead of looked up (slower: new objects).
 """
 

@@ -54,7 +54,7 @@ def split_counts(
 ) -> np.ndarray:
     """Counts over ``vocab`` after cutting each of ``pieces`` (× its count) with
     the Unigram Viterbi of ``vocab`` scored by ``vocab_counts``."""
-    trie = build_packed(vocab, np.arange(len(vocab), dtype=np.int32))
+    trie = build_packed(vocab, np.arange(len(vocab), dtype=np.int32), weights=vocab_counts)
     with np.errstate(divide="ignore"):
         scores = np.log(vocab_counts.astype(np.float64)) - np.log(float(vocab_counts.sum()))
     pool, offs, lens = pack(pieces)

@@ -81,7 +81,8 @@ class Tokenizer:
         self._scores = model.log_probs()
         # the reversed packed trie drives Viterbi and sampling; the forward trie
         # (matches, k-best: GUI enumerations) is built on first use
-        rev = build_packed(model.pieces, self._ids)
+        # placed by probability, so the hot transitions share cache lines
+        rev = build_packed(model.pieces, self._ids, weights=np.exp(self._scores))
         self._rev = rev
         self._rt = rev.packed
         self._slot_ids = rev.ids

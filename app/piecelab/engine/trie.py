@@ -67,24 +67,40 @@ def _grow(arr, size, fill):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _next_free(skip, i):
+    """The first free slot at or after ``i`` (``skip`` chains past taken slots, compressed)."""
+    r = i
+    while skip[r] != r:
+        r = skip[r]
+    while skip[i] != r:
+        j = skip[i]
+        skip[i] = r
+        i = j
+    return r
+
+
 @njit(cache=True, nogil=True)
-def _place(label, first, sibling, node_value):
-    """Lay the pointer trie out as a double array (breadth first, first-fit bases)."""
+def _place(label, first, sibling, node_value, order):
+    """Lay the pointer trie out as a double array: nodes in ``order``, first-fit bases.
+
+    Each node in turn gets the lowest base where all its children fit, so the
+    nodes placed first get their children packed together at the front; the
+    order must place a parent before its children.  Candidate bases are tried
+    only where the first child's slot is free, found through skip pointers
+    over the taken slots (a linear scan cost 0.1–0.4 s on the 80k model).
+    """
     n_nodes = label.shape[0]
     size = 2 * n_nodes + 512
     base = np.zeros(size, np.int32)
     check = np.full(size, -1, np.int32)
     value = np.full(size, -1, np.int32)
+    skip = np.arange(size + 1)  # skip[i] == i: slot i is free (size: a sentinel)
     check[0] = 0  # the root owns slot 0
+    skip[0] = 1
     slot_of = np.zeros(n_nodes, np.int32)
-    queue = np.zeros(n_nodes, np.int32)
-    head, tail = 0, 1
-    queue[0] = 0
     labels = np.zeros(256, np.int32)
-    first_free = 1
-    while head < tail:
-        node = queue[head]
-        head += 1
+    for node in order:
         s = slot_of[node]
         value[s] = node_value[node]
         nc = 0
@@ -95,36 +111,34 @@ def _place(label, first, sibling, node_value):
             c = sibling[c]
         if nc == 0:
             continue
-        while first_free < size and check[first_free] >= 0:
-            first_free += 1
-        pos = first_free
+        pos = _next_free(skip, labels[0] + 1)  # bases start at 1
         while True:
+            if pos + 256 >= size:
+                old = size
+                size = 2 * size
+                base = _grow(base, size, 0)
+                check = _grow(check, size, -1)
+                value = _grow(value, size, -1)
+                grown = np.arange(size + 1)
+                grown[:old] = skip[:old]
+                skip = grown
             b = pos - labels[0]
-            if b >= 1:
-                if b + 256 >= size:
-                    size = 2 * size
-                    base = _grow(base, size, 0)
-                    check = _grow(check, size, -1)
-                    value = _grow(value, size, -1)
-                ok = True
-                for i in range(nc):
-                    if check[b + labels[i]] >= 0:
-                        ok = False
-                        break
-                if ok:
+            ok = True
+            for i in range(1, nc):
+                if check[b + labels[i]] >= 0:
+                    ok = False
                     break
-            pos += 1
-            while pos < size and check[pos] >= 0:
-                pos += 1
+            if ok:
+                break
+            pos = _next_free(skip, pos + 1)
         base[s] = b
         c = first[node]
         i = 0
         while c >= 0:
             t = b + labels[i]
             check[t] = s
+            skip[t] = t + 1
             slot_of[c] = t
-            queue[tail] = c
-            tail += 1
             i += 1
             c = sibling[c]
     top = 1
@@ -139,8 +153,58 @@ def _place(label, first, sibling, node_value):
     return base[:end].copy(), check[:end].copy(), value[:end].copy()
 
 
-def build_trie(pieces: list[bytes], ids: np.ndarray, reverse: bool = False) -> DoubleArrayTrie:
-    """Build a trie of ``pieces`` (reversed when ``reverse``) mapping each to its id."""
+@njit(cache=True, nogil=True)
+def _breadth_first(first, sibling):
+    """Nodes in breadth-first order (the root first)."""
+    order = np.zeros(first.shape[0], np.int64)
+    head, tail = 0, 1
+    while head < tail:
+        c = first[order[head]]
+        head += 1
+        while c >= 0:
+            order[tail] = c
+            tail += 1
+            c = sibling[c]
+    return order
+
+
+@njit(cache=True, nogil=True)
+def _subtree_weights(first, sibling, node_value, weights):
+    """Per node, the summed weight of the pieces at and below it.
+
+    Nodes are numbered in insertion order, so every child comes after its parent
+    and one backward pass adds each subtree into its parent.
+    """
+    n = first.shape[0]
+    parent = np.full(n, -1, np.int64)
+    sub = np.zeros(n, np.float64)
+    for v in range(n):
+        if node_value[v] >= 0:
+            sub[v] = weights[node_value[v]]
+        c = first[v]
+        while c >= 0:
+            parent[c] = v
+            c = sibling[c]
+    for v in range(n - 1, 0, -1):
+        sub[parent[v]] += sub[v]
+    return sub
+
+
+def build_trie(
+    pieces: list[bytes],
+    ids: np.ndarray,
+    reverse: bool = False,
+    weights: np.ndarray | None = None,
+) -> DoubleArrayTrie:
+    """Build a trie of ``pieces`` (reversed when ``reverse``) mapping each to its id.
+
+    With ``weights`` (per id, e.g. counts) the nodes are placed heaviest subtree
+    first instead of breadth first, so the transitions most walks take share
+    fewer cache lines: the Viterbi kernel measured 5% faster on the benchmark
+    model (per document and whole file).  A subtree weighs at least as much as
+    any subtree below it, so sorting by weight (ties by node number) still
+    places every parent before its children.
+    """
     keys = [p[::-1] for p in pieces] if reverse else list(pieces)
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
     lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
@@ -150,7 +214,14 @@ def build_trie(pieces: list[bytes], ids: np.ndarray, reverse: bool = False) -> D
     label, first, sibling, node_value = _pointer_trie(
         pool, offsets, order, np.asarray(ids, dtype=np.int32)
     )
-    base, check, value = _place(label, first, sibling, node_value)
+    if weights is None:
+        order = _breadth_first(first, sibling)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        sub = _subtree_weights(first, sibling, node_value, w)
+        order = np.lexsort((np.arange(len(sub)), -sub))
+    base, check, value = _place(label, first, sibling, node_value, order)
     max_depth = int(lengths.max()) if len(keys) else 0
     return DoubleArrayTrie(base, check, value, max_depth)
 
@@ -205,9 +276,17 @@ class PackedTrie:
         return out
 
 
-def build_packed(pieces: list[bytes], ids: np.ndarray, reverse: bool = True) -> PackedTrie:
-    """The packed trie of ``pieces`` (reversed by default: the kernels walk backwards)."""
-    t = build_trie(pieces, ids, reverse=reverse)
+def build_packed(
+    pieces: list[bytes],
+    ids: np.ndarray,
+    reverse: bool = True,
+    weights: np.ndarray | None = None,
+) -> PackedTrie:
+    """The packed trie of ``pieces`` (reversed by default: the kernels walk backwards).
+
+    ``weights`` (per id) orders the placement, see :func:`build_trie`.
+    """
+    t = build_trie(pieces, ids, reverse=reverse, weights=weights)
     m = t.base.shape[0]
     size = max(m, int(t.base.max()) + 256 if m else 256)  # any base + any byte fits
     packed = np.zeros(2 * size + 1, dtype=np.int32)
