@@ -95,7 +95,7 @@ def _place(label, first, sibling, node_value, order):
     base = np.zeros(size, np.int32)
     check = np.full(size, -1, np.int32)
     value = np.full(size, -1, np.int32)
-    skip = np.arange(size + 1)  # skip[i] == i: slot i is free (size: a sentinel)
+    skip = np.arange(size + 1, dtype=np.int32)  # skip[i] == i: slot i is free (size: sentinel)
     check[0] = 0  # the root owns slot 0
     skip[0] = 1
     slot_of = np.zeros(n_nodes, np.int32)
@@ -119,7 +119,7 @@ def _place(label, first, sibling, node_value, order):
                 base = _grow(base, size, 0)
                 check = _grow(check, size, -1)
                 value = _grow(value, size, -1)
-                grown = np.arange(size + 1)
+                grown = np.arange(size + 1, dtype=np.int32)
                 grown[:old] = skip[:old]
                 skip = grown
             b = pos - labels[0]
