@@ -1,4 +1,7 @@
-"""Compiled segmentation kernels over byte arrays (numba, no Python objects).
+"""Compiled segmentation kernels over byte arrays (numba).
+
+Only the entries at the end (``viterbi_list`` and its kin) make Python objects:
+they hand tokenize() and encode() the finished list.
 
 All kernels share one picture: the text is a ``uint8`` array cut into *chunks*
 (BytePiece's ``.*\\n+|.+``: a line with its run of newlines, plus any extra
@@ -414,9 +417,10 @@ def log_partition(text, forced, rt, val):
 
 # ------------------------------------------------------------ list results
 # tokenize() and encode() get the Python list itself from these (they hold the
-# GIL: they make Python objects).  They live here, beside the kernel they inline,
-# because numba's cache checks only the file that defines a function: an entry
-# in another module kept running the old kernel after this file changed.
+# GIL: they make Python objects).  They live beside the kernel they inline; an
+# entry in another module once kept running the old kernel after this file
+# changed (numba stamps a cache with its own file only), which kernel_cache.py
+# now prevents as well.
 
 
 @intrinsic
