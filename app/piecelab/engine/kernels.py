@@ -68,7 +68,7 @@ _ONE, _TWO = _U(1), _U(2)
 _NL = 10
 _K = 3  # walk steps taken without a branch (most walks end within 2–4 steps)
 _UK = _U(_K)
-_NO_FORCED = np.empty(0, np.int64)  # no boundaries beyond the lines'
+NO_FORCED = np.empty(0, np.int64)  # no boundaries beyond the lines'
 _MAX_TEXT = 2**31  # chunk-local positions and token ends are int32
 
 
@@ -396,25 +396,15 @@ def segment(text, forced, rt, val, ids, alpha, seed, doc0):
 
 
 @njit(cache=True, nogil=True)
-def log_partition(text, forced, rt, val):
+def log_partition(text, forced, rt, val, ids):
     """Σ over chunks of log Σ_seg Π w(piece): the sampler's log normalizer.
 
     With slot weights p^α this is log Z(α); with weights of 1 at every piece it
-    is the log of the number of segmentations.
+    is the log of the number of segmentations.  The sampler's forward pass
+    computes it; the draw that comes with it is discarded.
     """
-    ends = chunk_ends(text, forced)
-    cap = 1
-    for ci in range(ends.shape[0]):
-        cap = max(cap, ends[ci] - (ends[ci - 1] if ci else 0))
-    z, route, rslot, ws, wt = _scratch(cap, np.int64(_header(rt)[1]))
-    state = _doc_seed(0, 0)
-    total = 0.0
-    c0 = 0
-    for ci in range(ends.shape[0]):
-        c1 = ends[ci]
-        log_z, state = _sample_chunk(text, c0, c1 - c0, rt, val, z, route, rslot, state, ws, wt)
-        total += log_z
-        c0 = c1
+    out = np.empty(len(text), np.int32)
+    _, total = _run(text, forced, rt, val, ids, True, 0, 0, out, out, False)
     return total
 
 
@@ -477,7 +467,7 @@ def viterbi_list(text, rt, val, ids, table):
     if n >= _MAX_TEXT:
         raise ValueError("texts of 2 GiB or more must be split before tokenizing")
     out = np.empty(n, np.int32)
-    k, _ = _run(text, _NO_FORCED, rt, val, ids, False, 0, 0, out, out, False)
+    k, _ = _run(text, NO_FORCED, rt, val, ids, False, 0, 0, out, out, False)
     return _listed(table, out, k)
 
 
@@ -488,7 +478,7 @@ def sample_list(text, rt, val, ids, seed, table):
     if n >= _MAX_TEXT:
         raise ValueError("texts of 2 GiB or more must be split before tokenizing")
     out = np.empty(n, np.int32)
-    k, _ = _run(text, _NO_FORCED, rt, val, ids, True, seed, 0, out, out, False)
+    k, _ = _run(text, NO_FORCED, rt, val, ids, True, seed, 0, out, out, False)
     return _listed(table, out, k)
 
 

@@ -18,12 +18,12 @@ from itertools import pairwise
 import numpy as np
 
 from . import enumerations, kernels, token_lists
+from .kernels import NO_FORCED
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
 from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
 
-_NO_FORCED = np.zeros(0, dtype=np.int64)
 # the lean path: kernels that return the list, called past numba's type dispatch
 _viterbi_list = token_lists.Direct(kernels.viterbi_list)
 _sample_list = token_lists.Direct(kernels.sample_list)
@@ -155,7 +155,7 @@ class Tokenizer:
         sampling = alpha >= 0
         return kernels.segment(
             arr,
-            _NO_FORCED,
+            NO_FORCED,
             self._rt,
             self._slot_vals(alpha),
             self._slot_ids,
@@ -274,8 +274,12 @@ class Tokenizer:
     def log_partition(self, text: str | bytes, alpha: float = 1.0) -> float:
         """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
         data = text if isinstance(text, bytes) else to_utf8(text)
+        return self._log_z(data, self._weights(alpha)[1])
+
+    def _log_z(self, data: bytes, slot_weights: np.ndarray) -> float:
+        """log Σ over segmentations of Π (slot weight of each piece)."""
         arr = np.frombuffer(data, dtype=np.uint8)
-        return float(kernels.log_partition(arr, _NO_FORCED, self._rt, self._weights(alpha)[1]))
+        return float(kernels.log_partition(arr, NO_FORCED, self._rt, slot_weights, self._slot_ids))
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
@@ -287,8 +291,8 @@ class Tokenizer:
         """The exact number of ways the vocabulary can cut ``text`` (chunks multiply)."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        starts, ends, _ = enumerations.all_matches(arr, _NO_FORCED, *self._trie_args)
-        chunk_ends = kernels.chunk_ends(arr, _NO_FORCED).tolist()
+        starts, ends, _ = enumerations.all_matches(arr, NO_FORCED, *self._trie_args)
+        chunk_ends = kernels.chunk_ends(arr, NO_FORCED).tolist()
         by_end: dict[int, list[int]] = {}
         for s, e in zip(starts.tolist(), ends.tolist()):
             by_end.setdefault(e, []).append(s)
@@ -304,18 +308,16 @@ class Tokenizer:
 
     def log_count_segmentations(self, text: str) -> float:
         """Natural log of :meth:`count_segmentations`, for texts where the count is huge."""
-        data = to_utf8(text)
-        arr = np.frombuffer(data, dtype=np.uint8)
         if self._slot_ones is None:
             ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
             self._slot_ones = self._rev.values(ones, 0.0)
-        return float(kernels.log_partition(arr, _NO_FORCED, self._rt, self._slot_ones))
+        return self._log_z(to_utf8(text), self._slot_ones)
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        s, e, i = enumerations.all_matches(arr, _NO_FORCED, *self._trie_args)
+        s, e, i = enumerations.all_matches(arr, NO_FORCED, *self._trie_args)
         return list(zip(s.tolist(), e.tolist(), i.tolist()))
 
     def top_k(self, text: str, k: int = 10, alpha: float = 1.0) -> list[tuple[Segmentation, float]]:
@@ -324,7 +326,7 @@ class Tokenizer:
             raise ValueError("k must be ≥ 1")
         data = to_utf8(text)
         arr = np.frombuffer(data, dtype=np.uint8)
-        best, back = enumerations.k_best(arr, _NO_FORCED, *self._trie_args, self._scores, int(k))
+        best, back = enumerations.k_best(arr, NO_FORCED, *self._trie_args, self._scores, int(k))
         log_z = self.log_partition(data, alpha) if alpha >= 0 else math.nan
         n = len(data)
         out = []
