@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from .kernels import _viterbi_chunk
+from .kernels import _scratch, _viterbi_chunk
 from .trie import build_packed
 
 
@@ -22,9 +22,7 @@ def _split_range(pool, offs, lens, cnts, lo, hi, rt, val, ids, out):
     longest = 1
     for k in range(lo, hi):
         longest = max(longest, lens[k])
-    dp = np.empty(longest + 1, np.float64)
-    route = np.empty(longest + 1, np.int64)
-    rslot = np.empty(longest + 1, np.int32)
+    dp, route, rslot, _, _ = _scratch(longest, 0)
     for k in range(lo, hi):
         n = lens[k]
         _viterbi_chunk(pool, offs[k], n, rt, val, dp, route, rslot)
