@@ -50,11 +50,14 @@ class _PieceIds(dict):
         return key in self.index or super().__contains__(key)
 
 
-def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], to_list) -> list[list]:
-    """One list per document from :meth:`Tokenizer._segment_parts`, each part converted once."""
+def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], table: np.ndarray) -> list[list]:
+    """One list per document from :meth:`Tokenizer._segment_parts`, of ``table``'s objects.
+
+    Each part's ids become one list (in the kernel), which is then cut per document.
+    """
     out: list[list] = []
     for cut, ids in parts:
-        flat = to_list(ids)
+        flat = kernels.list_of(table, ids)
         out.extend(flat[a:b] for a, b in pairwise(cut))
     return out
 
@@ -408,9 +411,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[list[bytes]]:
         """Tokenize many texts on all cores (kernels release the GIL)."""
-        parts = self._segment_parts(texts, alpha, workers, seed)
-        table = self._piece_table
-        return _per_document(parts, lambda ids: kernels.list_of(table, ids))
+        return _per_document(self._segment_parts(texts, alpha, workers, seed), self._piece_table)
 
     def encode_batch(
         self,
@@ -420,9 +421,7 @@ class Tokenizer:
         seed: int | None = None,
     ) -> list[list[int]]:
         """Token ids of many texts on all cores."""
-        table = self._int_table
-        parts = self._segment_parts(texts, alpha, workers, seed)
-        return _per_document(parts, lambda ids: kernels.list_of(table, ids))
+        return _per_document(self._segment_parts(texts, alpha, workers, seed), self._int_table)
 
     def encode_buffer(self, data: np.ndarray, chunk_ends: np.ndarray) -> np.ndarray:
         """Viterbi ids of a uint8 buffer already cut into chunks (``chunk_ends``)."""
