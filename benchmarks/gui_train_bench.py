@@ -112,9 +112,9 @@ def wait(app, done, timeout: float) -> bool:
 def bench_train(app, window, sizes: str, workers: int) -> float:
     """Train once through the window; returns the run's wall time in seconds."""
     view = window.train_view
-    view.sizes.setText(sizes)
-    view.workers.setValue(workers)
-    view.adopt.setChecked(False)
+    view.form.sizes.setText(sizes)
+    view.form.workers.setValue(workers)
+    view.form.adopt.setChecked(False)
     ended: list[str] = []
     view.runEnded.connect(ended.append)
     meter = StallMeter()
@@ -141,8 +141,8 @@ def bench_train(app, window, sizes: str, workers: int) -> float:
 def bench_cancel(app, window, points: int, workers: int, duration: float) -> None:
     """Cancel new runs at random points inside the first run's ``duration``."""
     view = window.train_view
-    view.sizes.setText("32000")
-    view.workers.setValue(workers)
+    view.form.sizes.setText("32000")
+    view.form.workers.setValue(workers)
     rng = random.Random(1)
     latencies = []
     for i in range(points):

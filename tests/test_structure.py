@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -38,9 +40,67 @@ def test_ruff_lint_and_format_are_clean():
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
+def _packages_in_pyproject() -> list[str]:
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    return config["tool"]["setuptools"]["packages"]
+
+
 def test_nothing_installs_a_top_level_app_package():
-    text = (REPO / "pyproject.toml").read_text()
-    assert (
-        'packages = ["piecelab", "piecelab.engine", "piecelab.gui", "piecelab.resources"]' in text
-    )
+    packages = _packages_in_pyproject()
+    assert all(p == "piecelab" or p.startswith("piecelab.") for p in packages)
     assert not (REPO / "app" / "__init__.py").exists()
+
+
+def test_every_package_folder_is_installed():
+    """A subpackage missing from pyproject.toml works in a checkout but not once installed."""
+    root = REPO / "app" / "piecelab"
+    found = {
+        ".".join(("piecelab", *p.parent.relative_to(root).parts)) for p in root.rglob("__init__.py")
+    }
+    assert found <= set(_packages_in_pyproject())
+
+
+def _lint_imports(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [str(exe), "--no-cache", "--config", str(REPO / "pyproject.toml")],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test_import_contracts_hold():
+    """Engine without Qt, the engine's public names only, independent views, no cycles."""
+    result = _lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("gui/vocab/commands.py", "from ...engine.model import Model", "public names"),
+        ("engine/stats.py", "from . import trainer", "cycles"),
+        ("gui/playground/controls.py", "from ..vocab import charts", "independent"),
+        ("engine/render.py", "import PySide6", "never imports the GUI"),
+    ],
+)
+def test_import_contracts_catch_a_planted_violation(tmp_path, module, line, contract):
+    """Each contract breaks when a copy of the package breaks it (so the check can fail)."""
+    import os
+    import shutil
+
+    pkg = tmp_path / "piecelab"
+    shutil.copytree(REPO / "app" / "piecelab", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    if module == "engine/stats.py":  # a cycle needs both directions
+        trainer = pkg / "engine" / "trainer.py"
+        trainer.write_text(trainer.read_text() + "\nfrom . import stats  # noqa\n")
+    target = pkg / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    result = _lint_imports(tmp_path, env)
+    broken = [ln for ln in result.stdout.splitlines() if ln.endswith("BROKEN")]
+    assert result.returncode != 0 and any(contract in ln for ln in broken), result.stdout

@@ -10,7 +10,7 @@ import pytest
 
 from piecelab import Model, Tokenizer, __version__
 from piecelab.cli import main
-from piecelab.engine.render import piece_label
+from piecelab.engine import piece_label
 
 from ..conftest import DATA, tiny_counts
 
@@ -68,11 +68,24 @@ def test_tokenize_reads_files_and_stdin(capsys, model_path, tmp_path, monkeypatc
     assert out.splitlines() == expected
 
 
-def test_tokenize_sampling_is_seeded(capsys, model_path):
-    args = ["tokenize", "-m", str(model_path), "--alpha", "0.3", "--seed", "4", "--ids"]
-    a = run(capsys, *args, "abcabcabc abc")[1]
-    b = run(capsys, *args, "abcabcabc abc")[1]
-    assert a == b
+def test_tokenize_sampling_uses_alpha_and_seed(capsys, model_path):
+    text = "abcabcabc abc cab bca " * 4
+    tok = Tokenizer(str(model_path))
+    viterbi = " ".join(map(str, tok.encode(text)))
+
+    def sampled(seed: int, alpha: str = "0.3") -> str:
+        args = ["tokenize", "-m", str(model_path), "--alpha", alpha, "--seed", str(seed)]
+        code, out, _ = run(capsys, *args, "--ids", text)
+        assert code == 0
+        return out.strip()
+
+    draws = {seed: sampled(seed) for seed in range(6)}
+    assert sampled(4) == draws[4]  # the same seed gives the same sample
+    assert len(set(draws.values())) > 1  # a seed that were ignored would give one sample
+    assert any(d != viterbi for d in draws.values())  # an ignored α would give Viterbi
+    expected = Tokenizer(str(model_path), seed=4).segment(text, alpha=0.3).ids.tolist()
+    assert draws[4] == " ".join(map(str, expected))  # the API's draw for that seed
+    assert sampled(4, "-1") == viterbi
 
 
 def test_tokenize_errors_are_one_line(capsys, tmp_path, model_path):

@@ -26,16 +26,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolTip
 
-from piecelab.engine import Model, Tokenizer
-from piecelab.engine.render import piece_label
-from piecelab.gui import playground as playground_module
-from piecelab.gui.ids_view import parse_ids
+from piecelab.engine import Model, Tokenizer, format_prob, parse_ids, piece_label
+from piecelab.gui import state as state_module
 from piecelab.gui.main_window import MainWindow
 from piecelab.gui.playground import Playground
-from piecelab.gui.sampling_view import chi2_sf, goodness_of_fit
+from piecelab.gui.playground.token_view import DIFF_COLOR
 from piecelab.gui.state import Workspace
-from piecelab.gui.token_labels import format_prob
-from piecelab.gui.token_view import DIFF_COLOR
 
 from ..conftest import tiny_counts
 from .conftest import distinct_colors, save_screenshot
@@ -126,23 +122,26 @@ def drop_files(window, paths: list[Path]) -> tuple[QDragEnterEvent, QDropEvent]:
 
 
 # ---------------------------------------------------------------- editor and panes
-def test_model_loads_off_the_gui_thread(qtbot, model_path, monkeypatch):
-    threads = []
-    real = playground_module.warm_up
+def test_model_loads_and_warms_once_off_the_gui_thread(qtbot, model_path, monkeypatch, settle):
+    warmed = []  # (thread, tokenizer) per warm-up: the workspace's build is the only one
+    real = state_module.warm_up
 
     def spy(tok):
-        threads.append(QThread.currentThread())
+        warmed.append((QThread.currentThread(), tok))
         return real(tok)
 
-    monkeypatch.setattr(playground_module, "warm_up", spy)
-    pg = Playground(Workspace())
+    monkeypatch.setattr(state_module, "warm_up", spy)
+    ws = Workspace()
+    pg = Playground(ws)
     qtbot.addWidget(pg)
-    pg.workspace.open_model(model_path)
+    ws.open_model(model_path)
     assert pg.tokenizer is None  # nothing compiled or loaded synchronously
     with qtbot.waitSignal(pg.tokenizerReady, timeout=LOAD_MS):
         pass
-    assert threads and threads[0] is not QApplication.instance().thread()
-    assert pg.viterbi.segmentation is not None
+    settle()
+    assert [tok for _, tok in warmed] == [ws.tokenizer]  # warmed once, this very tokenizer
+    assert warmed[0][0] is not QApplication.instance().thread()
+    assert pg.tokenizer is ws.tokenizer and pg.viterbi.segmentation is not None
 
 
 def test_typing_updates_the_panes_after_the_debounce(qtbot, pg):
@@ -340,18 +339,6 @@ def test_layout_and_hit_testing_are_consistent(qtbot, pg, text, width, seed):
 
 
 # ---------------------------------------------------------------- sampling distribution
-def test_chi_square_tail_matches_known_quantiles():
-    assert chi2_sf(3.841458820694124, 1) == pytest.approx(0.05, abs=1e-9)
-    assert chi2_sf(18.307038053275146, 10) == pytest.approx(0.05, abs=1e-9)
-    assert chi2_sf(0.11483180189911725, 3) == pytest.approx(0.99, abs=1e-9)
-    assert chi2_sf(0.0, 4) == 1.0 and chi2_sf(500.0, 4) < 1e-100
-    stat, df, _p = goodness_of_fit(
-        np.array([50.0, 30.0, 16.0, 3.0, 1.0]), np.array([55, 25, 15, 4, 1])
-    )
-    assert df == 3  # the two cells expected fewer than 5 times are pooled
-    assert stat == pytest.approx(25 / 50 + 25 / 30 + 1 / 16 + 1 / 4)
-
-
 def test_sampling_distribution_matches_top_k(qtbot, pg):
     tok = pg.tokenizer
     view = pg.distribution

@@ -22,29 +22,26 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from piecelab.engine.corpus import CorpusOptions
-from piecelab.engine.events import Metric, Progress
-from piecelab.engine.model import Model
-from piecelab.gui import autosave, corpus_view
-from piecelab.gui.charts import CURRENT, LiveChart, TrainCharts
-from piecelab.gui.corpus_view import CorpusView
-from piecelab.gui.state import TrainingRun, Workspace
-from piecelab.gui.train_view import TIPS, TrainView
-from piecelab.gui.train_worker import Throttle
-from piecelab.gui.vocab_commands import parse_piece
-from piecelab.gui.vocab_model import (
-    COUNT,
+from piecelab.engine import CorpusOptions, Metric, Model, TrainSettings, parse_piece
+from piecelab.engine.vocab_columns import (
     HAN,
     LATIN,
     PARTIAL,
-    PINNED,
     SCRIPTS,
     SPACE,
     VocabColumns,
     VocabFilter,
-    VocabTableModel,
 )
-from piecelab.gui.vocab_view import VocabView
+from piecelab.gui import autosave
+from piecelab.gui.corpus import CorpusView
+from piecelab.gui.corpus import view as corpus_view
+from piecelab.gui.state import TrainingRun, Workspace
+from piecelab.gui.train import TrainView
+from piecelab.gui.train.charts import CURRENT, TrainCharts
+from piecelab.gui.train.form import TIPS
+from piecelab.gui.vocab import VocabView
+from piecelab.gui.vocab.table_model import COUNT, PINNED, VocabTableModel
+from piecelab.gui.widgets import LiveChart
 
 from ..conftest import DATA, tiny_counts
 
@@ -103,19 +100,6 @@ def screenshot(widget, name: str) -> QImage:
 
 
 # ---------------------------------------------------------------- throttling, charts
-def test_throttle_sends_new_percentages_and_every_100_ms():
-    now = [0.0]
-    th = Throttle(0.1, clock=lambda: now[0])
-    ev = [Progress("s", d, 10_000, "bytes", 0) for d in range(0, 10_001)]
-    sent = [e for e in ev if th(e)]
-    assert 100 <= len(sent) <= 102  # one per rounded percent, plus the last
-    assert sent[-1].done == 10_000
-    unknown = Progress("t", 5, 0, "documents", 0)
-    assert th(unknown) and not th(unknown)
-    now[0] += 0.1
-    assert th(unknown)
-
-
 def test_live_chart_coalesces_redraws_and_exports(qtbot, tmp_path, settle):
     chart = LiveChart("Test chart", "x", "y")
     qtbot.addWidget(chart)
@@ -140,8 +124,10 @@ def test_train_charts_overlay_runs(qtbot, settle):
     charts.add_metric(Metric("prune", 5000, 3.1, {"round": 1}))
     charts.add_metric(Metric("heldout", 400, 3.0, {"size": 400}))
     runs = [
-        TrainingRun("run 1", {}, heldout={300: 2.8, 400: 3.0}, prune_points=[(400, 3.2)]),
-        TrainingRun("run 2", {}, heldout={300: 2.9}),
+        TrainingRun(
+            "run 1", TrainSettings(), 0.01, heldout={300: 2.8, 400: 3.0}, prune_points=[(400, 3.2)]
+        ),
+        TrainingRun("run 2", TrainSettings(), 0.01, heldout={300: 2.9}),
     ]
     charts.show_runs(runs)
     for chart in charts.charts():
@@ -158,13 +144,14 @@ def test_train_charts_overlay_runs(qtbot, settle):
 def test_full_training_run_through_the_gui(qtbot, workspace, tmp_path, settle):
     view = TrainView(workspace)
     qtbot.addWidget(view)
-    for w in (view.order, view.sizes, view.min_count, view.max_piece_length, view.workers):
+    form = view.form
+    for w in (form.order, form.sizes, form.min_count, form.max_piece_length, form.workers):
         assert w.toolTip()
     assert len(TIPS) >= 9 and all(TIPS.values())
-    assert view.heldout.value() == pytest.approx(5.0)
-    view.sizes.setText("400, 300")
-    view.workers.setValue(2)
-    view.output.setText(str(tmp_path / "run.model"))
+    assert form.heldout.value() == pytest.approx(5.0)
+    form.sizes.setText("400, 300")
+    form.workers.setValue(2)
+    form.output.setText(str(tmp_path / "run.model"))
     ended = []
     view.runEnded.connect(ended.append)
     with qtbot.waitSignals(
@@ -230,8 +217,8 @@ def test_cancel_mid_run_is_quick_and_writes_nothing(qtbot, workspace, tmp_path, 
     qtbot.addWidget(view)
     out = tmp_path / "out"
     out.mkdir()
-    view.output.setText(str(out / "cancelled.model"))
-    view.sizes.setText("500")
+    view.form.output.setText(str(out / "cancelled.model"))
+    view.form.sizes.setText("500")
     ended = []
     view.runEnded.connect(ended.append)
     assert view.start(texts=SlowDocs(docs))
@@ -260,7 +247,7 @@ def test_cancel_mid_run_is_quick_and_writes_nothing(qtbot, workspace, tmp_path, 
 def test_closing_during_training_asks_then_cancels(qtbot, workspace, docs, monkeypatch, settle):
     view = TrainView(workspace)
     qtbot.addWidget(view)
-    view.sizes.setText("500")
+    view.form.sizes.setText("500")
     assert view.start(texts=SlowDocs(docs))
     qtbot.waitUntil(lambda: view.bars["count n-grams"][1].value() >= 1, timeout=LONG)
     asked = []
@@ -295,7 +282,7 @@ def test_closing_the_main_window_during_training(
     qtbot.addWidget(window)
     window.show()
     view = window.train_view
-    view.sizes.setText("500")
+    view.form.sizes.setText("500")
     assert view.start(texts=SlowDocs(docs))
     qtbot.waitUntil(lambda: view.bars["count n-grams"][1].value() >= 1, timeout=LONG)
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
@@ -311,8 +298,8 @@ def test_training_in_process_on_a_list(qtbot, workspace, docs, settle):
     view = TrainView(workspace)
     qtbot.addWidget(view)
     view.in_process = True  # a thread of this process, no child process
-    view.sizes.setText("300")
-    view.adopt.setChecked(False)
+    view.form.sizes.setText("300")
+    view.form.adopt.setChecked(False)
     ended = []
     view.runEnded.connect(ended.append)
     with qtbot.waitSignal(view.runEnded, timeout=LONG):
@@ -325,10 +312,10 @@ def test_training_in_process_on_a_list(qtbot, workspace, docs, settle):
 def test_bad_parameters_are_reported_not_raised(qtbot, workspace, settle):
     view = TrainView(workspace)
     qtbot.addWidget(view)
-    view.sizes.setText("100")
+    view.form.sizes.setText("100")
     assert not view.start()
     assert "259" in view.status.text()
-    view.sizes.setText("40k")
+    view.form.sizes.setText("40k")
     assert not view.start()
     assert "whole numbers" in view.status.text()
     assert view.worker is None and workspace.runs == []
@@ -418,7 +405,7 @@ def test_corpus_scan_can_be_cancelled(qtbot, tmp_path, settle):
         view.cancel_button.click()
     assert time.monotonic() - t0 < 1.0
     assert not blocker.args[0].complete
-    qtbot.waitUntil(lambda: view.thread is None)
+    qtbot.waitUntil(lambda: view.job is None)
     assert "cancelled" in view.summary.text() and view.scan_button.isEnabled()
     settle()
 

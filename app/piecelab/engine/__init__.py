@@ -1,18 +1,120 @@
-"""piecelab's engine: models, tokenizer, corpora and trainer. No Qt, ever."""
+"""piecelab's engine: models, tokenizer, corpora and trainer. No Qt, ever.
+
+These names are the engine's public API: the GUI and the command line import
+from here only (an import-linter contract in pyproject.toml checks it), so the
+modules behind them can be rearranged freely.
+"""
 
 # first: numba's cache stamps must cover the whole engine before any kernel is defined
 from . import kernel_cache  # noqa: F401  (installs on import)
-from .model import Model, ModelFormatError, load_model
+from .corpus import Corpus, CorpusError, CorpusOptions, Problem, SourceStats, is_heldout
+from .corpus_scan import ScanResult, scan_corpus
+from .edit import EditError, add_piece, delete_pieces, estimate_count, set_count, unreachable
+from .evaluation import Evaluation, evaluate, sample_documents
+from .events import (
+    Cancelled,
+    Event,
+    Log,
+    Metric,
+    Progress,
+    Rate,
+    StageDone,
+    Throttle,
+    clock,
+    human,
+    rate_text,
+)
+from .model import N_SPECIAL, SPECIALS, Model, ModelFormatError, atomic_write, load_model
+from .model_files import MODEL_FILE_FILTER, MODEL_SUFFIXES, has_model_name, looks_like_model
+from .ngrams import MAX_ORDER
 from .normalize import TextEncodingError
+from .render import (
+    format_prob,
+    hex_bytes,
+    is_complete,
+    parse_ids,
+    parse_piece,
+    piece_label,
+)
+from .search import Hit, concordance, mark_emitted
 from .segmentation import Segmentation, Token
+from .settings import MIN_VOCAB_SIZE, TrainSettings, parse_sizes
+from .stats import chi2_sf, goodness_of_fit
 from .tokenizer import Tokenizer
+from .trainer import Trainer, TrainResult
+from .vocab_columns import (
+    SCRIPTS,
+    VocabColumns,
+    VocabFilter,
+    compile_regex,
+    filter_mask,
+    script_classes,
+)
 
 __all__ = [
+    "MAX_ORDER",
+    "MIN_VOCAB_SIZE",
+    "MODEL_FILE_FILTER",
+    "MODEL_SUFFIXES",
+    "N_SPECIAL",
+    "SCRIPTS",
+    "SPECIALS",
+    "Cancelled",
+    "Corpus",
+    "CorpusError",
+    "CorpusOptions",
+    "EditError",
+    "Evaluation",
+    "Event",
+    "Hit",
+    "Log",
+    "Metric",
     "Model",
     "ModelFormatError",
+    "Problem",
+    "Progress",
+    "Rate",
+    "ScanResult",
     "Segmentation",
+    "SourceStats",
+    "StageDone",
     "TextEncodingError",
+    "Throttle",
     "Token",
     "Tokenizer",
+    "TrainResult",
+    "TrainSettings",
+    "Trainer",
+    "VocabColumns",
+    "VocabFilter",
+    "add_piece",
+    "atomic_write",
+    "chi2_sf",
+    "clock",
+    "compile_regex",
+    "concordance",
+    "delete_pieces",
+    "estimate_count",
+    "evaluate",
+    "filter_mask",
+    "format_prob",
+    "goodness_of_fit",
+    "has_model_name",
+    "hex_bytes",
+    "human",
+    "is_complete",
+    "is_heldout",
     "load_model",
+    "looks_like_model",
+    "mark_emitted",
+    "parse_ids",
+    "parse_piece",
+    "parse_sizes",
+    "piece_label",
+    "rate_text",
+    "sample_documents",
+    "scan_corpus",
+    "script_classes",
+    "set_count",
+    "unreachable",
 ]

@@ -19,7 +19,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
-from ..engine.model import Model, ModelFormatError, atomic_write
+from ..engine import Model, ModelFormatError, atomic_write
 from .state import Workspace
 
 INTERVAL_MS = 30_000
@@ -112,22 +112,13 @@ class Autosaver(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_now)
-        self._recovered: Model | None = None
         workspace.dirtyChanged.connect(self._dirty_changed)
-        workspace.modelEdited.connect(self._edited)
         window.installEventFilter(self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._after_close)
         if workspace.dirty:
             self.timer.start()
-
-    def _edited(self) -> None:
-        # set_model keeps the previous file name when given none; a recovered model
-        # that never had a file must not inherit it (Save then asks where).
-        if self._recovered is not None and self.workspace.model is self._recovered:
-            self.workspace.model_path = None
-        self._recovered = None
 
     def _dirty_changed(self, dirty: bool) -> None:
         if dirty:
@@ -186,7 +177,6 @@ class Autosaver(QObject):
             discard(rec)
             return False
         original = Path(rec.original) if rec.original else None
-        self._recovered = model if original is None else None
         self.workspace.set_model(model, path=original, edited=True)
         for r in found:
             discard(r)  # the recovered model is now this session's, and autosaved as such

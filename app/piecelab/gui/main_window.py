@@ -9,23 +9,19 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from .._version import __version__
+from ..engine import MODEL_FILE_FILTER, looks_like_model
 from ..paths import icon_path
+from . import saving
 from .autosave import install_autosave
-from .corpus_view import CorpusView
-from .playground import MODEL_SUFFIXES, Playground
+from .corpus import CorpusView
+from .playground import Playground
 from .state import Workspace
-from .train_view import TrainView
-from .vocab_view import VocabView
+from .train import TrainView
+from .vocab import VocabView
+from .worker import readable_error
 
-MODEL_FILTER = "BytePiece models (*.model *.json *.zip);;All files (*)"
-SAVE_FILTER = "BytePiece models (*.model);;All files (*)"
 RECENT_KEY = "recentFiles"
 MAX_RECENT = 10
-
-
-def readable_error(message: str) -> str:
-    """The message without any traceback the worker appended (for unexpected errors)."""
-    return message.split("\n\nTraceback", 1)[0].strip() or "unknown error"
 
 
 class MainWindow(QMainWindow):
@@ -106,7 +102,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- opening
     def open_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILE_FILTER)
         if path:
             self.open_path(path)
 
@@ -152,7 +148,7 @@ class MainWindow(QMainWindow):
         if not mime.hasUrls():
             return []
         paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-        return [p for p in paths if p.suffix.lower() in MODEL_SUFFIXES]
+        return [p for p in paths if looks_like_model(p)]
 
     def dragEnterEvent(self, event) -> None:
         if self._model_files(event.mimeData()):
@@ -195,33 +191,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- saving, closing
     def save(self) -> bool:
         """Save to the model's own file (asks for one if it has none, or is a .zip)."""
-        ws = self.workspace
-        if ws.model is None:
-            return False
-        path = ws.model_path
-        if path is None or path.suffix.lower() not in (".model", ".json"):
-            return self.save_as()
-        return self._save_to(None)
+        return self._saved(saving.save(self, self.workspace))
 
     def save_as(self) -> bool:
-        if self.workspace.model is None:
-            return False
-        current = self.workspace.model_path
-        start = str(current.with_suffix(".model")) if current is not None else ""
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", start, SAVE_FILTER)
-        return self._save_to(Path(path)) if path else False
+        return self._saved(saving.save_as(self, self.workspace))
 
-    def _save_to(self, path: Path | None) -> bool:
-        """Save to ``path`` (None: the model's own file)."""
-        try:
-            saved = self.workspace.save_model(path)
-        except (OSError, ValueError) as exc:
-            target = path or self.workspace.model_path
-            QMessageBox.warning(self, "Could not save the model", f"{target}: {exc}")
-            return False
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {saved}")
-        return True
+    def _saved(self, ok: bool) -> bool:
+        if ok:
+            self._update_title()
+            self.statusBar().showMessage(f"Saved {self.workspace.model_path}")
+        return ok
 
     def closeEvent(self, event) -> None:
         for i in range(self.tabs.count()):

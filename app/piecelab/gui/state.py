@@ -12,17 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine import Model, Tokenizer
-from ..engine.corpus import Corpus, CorpusOptions
-from .worker import run_in_thread
+from ..engine import Corpus, CorpusOptions, Model, Tokenizer, TrainSettings, sample_documents
+from .worker import Latest, run_in_thread
 
 
 @dataclass
 class TrainingRun:
-    """One training run of this session: its parameters and results, for overlays."""
+    """One training run of this session: its settings and results, for overlays."""
 
     name: str
-    params: dict
+    settings: TrainSettings
+    heldout_share: float  # of the corpus, held out for the figures below
     heldout: dict[int, float] = field(default_factory=dict)  # vocab size → bytes/token
     prune_points: list[tuple[float, float]] = field(default_factory=list)
     models: dict[int, Model] = field(default_factory=dict)
@@ -51,8 +51,8 @@ def warm_up(tok: Tokenizer) -> Tokenizer:
     return tok
 
 
-def _build(model_or_path: Model | Path) -> Tokenizer:
-    """Build a tokenizer, warmed up (see :func:`warm_up`)."""
+def build_tokenizer(model_or_path: Model | Path) -> Tokenizer:
+    """A tokenizer, warmed up (see :func:`warm_up`): the one place a model is warmed."""
     return warm_up(
         Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
     )
@@ -77,25 +77,26 @@ class Workspace(QObject):
         self.compare_path: Path | None = None
         self.corpus_paths: list[Path] = []
         self.corpus_options = CorpusOptions()
+        self.train_settings = TrainSettings()
         self.runs: list[TrainingRun] = []
         self.pinned: set[bytes] = set()
         self.dirty = False
         self.loading = False
-        self._generation = 0
+        self._model_requests = Latest()
+        self._compare_requests = Latest()
 
     # ------------------------------------------------------------------ model
     def open_model(self, path: str | Path) -> None:
         """Load a model in the background (building it compiles kernels on first use)."""
         path = Path(path)
         self.loading = True
-        self._generation += 1
-        gen = self._generation
         self.modelLoading.emit(str(path))
         run_in_thread(
-            lambda: _build(path),
-            lambda tok: self._adopt(tok, path, gen, edited=False),
+            lambda: build_tokenizer(path),
+            lambda tok: self._adopt(tok, path, edited=False),
             self._failed,
             self,
+            self._model_requests,
         )
 
     def set_model(
@@ -106,20 +107,17 @@ class Workspace(QObject):
         ``path`` is the file it belongs to: by default the current one (an edit),
         ``None`` for a model with no file yet (Save then asks where).
         """
-        self._generation += 1
-        gen = self._generation
         self.loading = True
         keep_path = self.model_path if path is KEEP_PATH else path
         run_in_thread(
-            lambda: _build(model),
-            lambda tok: self._adopt(tok, keep_path, gen, edited=edited),
+            lambda: build_tokenizer(model),
+            lambda tok: self._adopt(tok, keep_path, edited=edited),
             self._failed,
             self,
+            self._model_requests,
         )
 
-    def _adopt(self, tok: Tokenizer, path: Path | None, gen: int, edited: bool) -> None:
-        if gen != self._generation:  # a newer request superseded this one
-            return
+    def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool) -> None:
         self.loading = False
         self.tokenizer = tok
         self.model = tok.model
@@ -160,7 +158,9 @@ class Workspace(QObject):
             self.compare_tokenizer, self.compare_path = tok, path
             self.compareChanged.emit()
 
-        run_in_thread(lambda: _build(path), done, self._failed, self)
+        run_in_thread(
+            lambda: build_tokenizer(path), done, self._failed, self, self._compare_requests
+        )
 
     # ------------------------------------------------------------------ corpus
     def set_corpus(self, paths: list[Path], options: CorpusOptions | None = None) -> None:
@@ -180,6 +180,15 @@ class Workspace(QObject):
     def open_corpus(self) -> Corpus:
         """A fresh streaming view of the current corpus (the caller closes it)."""
         return Corpus([str(p) for p in self.corpus_paths], self.corpus_options)
+
+    def read_documents(
+        self, max_documents: int, split: str = "all", max_chars: int = 1 << 62
+    ) -> list[str]:
+        """The first documents of ``split`` (none without a corpus); for worker threads."""
+        if not self.corpus_paths:
+            return []
+        with self.open_corpus() as corpus:
+            return sample_documents(corpus.documents(split), max_documents, max_chars)
 
     # ------------------------------------------------------------------ runs
     def add_run(self, run: TrainingRun) -> None:

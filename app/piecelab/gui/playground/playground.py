@@ -8,20 +8,11 @@ Hovering a token highlights its source span in the editor and in every pane.
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
-    QPushButton,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QTextEdit,
@@ -29,112 +20,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import Segmentation, Tokenizer
+from ...engine import Segmentation, Tokenizer, looks_like_model
+from ..state import Workspace
 from .compare_view import CompareView
+from .controls import SamplingControls
 from .ids_view import IdsView
 from .sampling_view import SamplingView
 from .segmentation_pane import SegmentationPane
-from .state import Workspace, warm_up
 from .token_view import TokenView
-from .worker import run_in_thread
 
 SAMPLE_TEXT = (
     "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n"
     "It was the best of times, it was the worst of times.\n"
 )
-MODEL_SUFFIXES = (".model", ".json", ".zip")
-MAX_SAMPLES = 8
 DEBOUNCE_MS = 50
-
-
-class SamplingControls(QWidget):
-    """α (slider + spin box), deterministic switch, seed, Resample, number of samples."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
-        self.alpha_slider.setRange(1, 100)
-        self.alpha_slider.setValue(30)
-        self.alpha_slider.setMinimumWidth(120)
-        self.alpha_spin = QDoubleSpinBox()
-        self.alpha_spin.setRange(0.01, 1.0)
-        self.alpha_spin.setSingleStep(0.01)
-        self.alpha_spin.setDecimals(2)
-        self.alpha_spin.setValue(0.3)
-        self.alpha_spin.setToolTip("Sampling temperature α: P(seg) ∝ Π p(piece)^α")
-        self.deterministic = QCheckBox("Deterministic only")
-        self.deterministic.setToolTip("Hide the sampled panes; show only the Viterbi path")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setValue(0)
-        self.resample = QPushButton("Resample")
-        self.resample.setToolTip("Draw again with a new seed")
-        self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(1, MAX_SAMPLES)
-        self.samples_spin.setValue(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for w in (
-            QLabel("α"),
-            self.alpha_slider,
-            self.alpha_spin,
-            self.deterministic,
-            QLabel("seed"),
-            self.seed_spin,
-            self.resample,
-            QLabel("samples"),
-            self.samples_spin,
-        ):
-            layout.addWidget(w)
-        layout.addStretch(1)
-        self.alpha_slider.valueChanged.connect(lambda v: self.alpha_spin.setValue(v / 100))
-        self.alpha_spin.valueChanged.connect(self._spin_changed)
-        self.deterministic.toggled.connect(self._mode_changed)
-        self.seed_spin.valueChanged.connect(self.changed)
-        self.samples_spin.valueChanged.connect(self.changed)
-        self.resample.clicked.connect(self.new_seed)
-
-    @property
-    def alpha(self) -> float:
-        return round(self.alpha_spin.value(), 2)
-
-    @property
-    def seed(self) -> int:
-        return self.seed_spin.value()
-
-    @property
-    def n_samples(self) -> int:
-        return 0 if self.deterministic.isChecked() else self.samples_spin.value()
-
-    def new_seed(self) -> None:
-        old = self.seed_spin.value()
-        seed = old
-        while seed == old:
-            seed = random.randrange(self.seed_spin.maximum())
-        self.seed_spin.setValue(seed)
-
-    def _spin_changed(self, value: float) -> None:
-        self.alpha_slider.blockSignals(True)
-        self.alpha_slider.setValue(round(value * 100))
-        self.alpha_slider.blockSignals(False)
-        self.changed.emit()
-
-    def _mode_changed(self, on: bool) -> None:
-        for w in (self.alpha_slider, self.alpha_spin, self.seed_spin, self.resample):
-            w.setEnabled(not on)
-        self.samples_spin.setEnabled(not on)
-        self.changed.emit()
 
 
 class Editor(QPlainTextEdit):
     """The text editor; model files dropped on it go to the main window instead."""
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        if source.hasUrls() and any(
-            u.toLocalFile().lower().endswith(MODEL_SUFFIXES) for u in source.urls()
-        ):
+        if source.hasUrls() and any(looks_like_model(u.toLocalFile()) for u in source.urls()):
             return False
         return super().canInsertFromMimeData(source)
 
@@ -190,19 +96,10 @@ class Playground(QWidget):
 
     # ------------------------------------------------------------- model
     def _model_arrived(self) -> None:
+        """The workspace built and warmed a model (its kernels are compiled): show it."""
         tok = self.workspace.tokenizer
-        if tok is None:
-            return
-        self.viterbi.stats.setText("preparing the model …")
-        run_in_thread(lambda: warm_up(tok), self._warm, self._warm_failed, self)
-
-    def _warm(self, tok: Tokenizer) -> None:
-        if tok is not self.workspace.tokenizer:  # superseded while warming up
-            return
-        self.set_tokenizer(tok)
-
-    def _warm_failed(self, message: str) -> None:
-        self.viterbi.show_message(f"The model cannot tokenize: {message}")
+        if tok is not None:
+            self.set_tokenizer(tok)
 
     def set_tokenizer(self, tok: Tokenizer) -> None:
         """Show ``tok``'s segmentations (its kernels must already be compiled)."""

@@ -15,14 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import Segmentation, Tokenizer
+from ...engine import MODEL_FILE_FILTER, Segmentation, Tokenizer
+from ..state import Workspace
 from .segmentation_pane import SegmentationPane
-from .state import Workspace, warm_up
 from .token_labels import same_spans
 from .token_view import TokenView
-from .worker import run_in_thread
-
-MODEL_FILTER = "BytePiece models (*.model *.json *.zip);;All files (*)"
 
 
 class CompareView(QWidget):
@@ -65,7 +62,9 @@ class CompareView(QWidget):
         return [self.pane_a.view, self.pane_b.view]
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model to compare", "", MODEL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a model to compare", "", MODEL_FILE_FILTER
+        )
         if path:
             self.open_model(path)
 
@@ -74,12 +73,9 @@ class CompareView(QWidget):
         self.workspace.open_compare_model(path)
 
     def _compare_arrived(self) -> None:
+        """The workspace built and warmed the second model; show it."""
         tok = self.workspace.compare_tokenizer
-        if tok is not None:
-            run_in_thread(lambda: warm_up(tok), self._warm, self.pane_b.show_message, self)
-
-    def _warm(self, tok: Tokenizer) -> None:
-        if tok is not self.workspace.compare_tokenizer:
+        if tok is None:
             return
         self.secondary = tok
         path = self.workspace.compare_path

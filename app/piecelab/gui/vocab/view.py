@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -29,14 +27,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import edit
-from ..engine.model import Model
-from ..engine.render import piece_label
+from ...engine import (
+    N_SPECIAL,
+    EditError,
+    Model,
+    VocabColumns,
+    add_piece,
+    delete_pieces,
+    estimate_count,
+    parse_piece,
+    piece_label,
+    set_count,
+    unreachable,
+)
+from .. import saving
+from ..state import Workspace
+from ..widgets import FilterBar
+from ..worker import Jobs, Latest, readable_error
 from .charts import VocabCharts
-from .state import Workspace
-from .vocab_commands import ConcordancePanel, HeldoutEvaluator, ModelEdit, PinEdit, parse_piece
-from .vocab_model import FilterBar, VocabColumns, VocabTableModel
-from .worker import run_in_thread
+from .commands import ModelEdit, PinEdit
+from .concordance import ConcordancePanel
+from .heldout import HeldoutEvaluator
+from .table_model import VocabTableModel
+
+CONCORDANCE_PAUSE_MS = 150  # the concordance follows the selection once it rests
+FILTER_FLAGS = {
+    "unreachable_only": ("not reachable", "Pieces the tokenizer never outputs as themselves"),
+    "pinned_only": ("pinned", "Only pinned pieces (protected from deletion)"),
+}
 
 
 class VocabView(QWidget):
@@ -48,8 +66,8 @@ class VocabView(QWidget):
         self.table_model = VocabTableModel(self)
         self.undo_stack = QUndoStack(self)
         self.evaluator = HeldoutEvaluator(workspace, self)
-        self.busy = 0  # background jobs of this view still running
-        self._gen = 0
+        self.jobs = Jobs(self)  # background work of this view
+        self._columns_requests = Latest()
         self._build()
         self.table_model.countEdited.connect(self.set_count)
         self.table_model.pinToggled.connect(lambda i, on: self.pin([i], on))
@@ -63,7 +81,33 @@ class VocabView(QWidget):
 
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.filters = FilterBar(self.table_model)
+        self.filters = FilterBar(FILTER_FLAGS)
+        self.filters.changed.connect(self.table_model.set_filter)
+        self.table_model.filtered.connect(self.filters.show_count)
+        self.table = self._table()
+        self.charts = VocabCharts()
+        self.concordance = ConcordancePanel(self.workspace)
+        self._conc_timer = QTimer(self)
+        self._conc_timer.setSingleShot(True)
+        self._conc_timer.setInterval(CONCORDANCE_PAUSE_MS)
+        self._conc_timer.timeout.connect(self.show_concordance)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.charts)
+        side.addWidget(self.concordance)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([720, 480])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filters)
+        layout.addWidget(self._toolbar())
+        layout.addWidget(split, 1)
+        self._enable()
+
+    def _toolbar(self) -> QToolBar:
+        """Edit actions, undo/redo, save, and the held-out figure."""
         bar = QToolBar()
         self.actions: dict[str, object] = {}
         for key, text, tip, slot, keys in (
@@ -98,57 +142,39 @@ class VocabView(QWidget):
         self.heldout_label.setToolTip("Bytes per token on held-out text, re-measured after edits")
         bar.addSeparator()
         bar.addWidget(self.heldout_label)
-        self.table = QTableView()
-        self.table.setModel(self.table_model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(
+        return bar
+
+    def _table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.table_model)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(1, 180)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.charts = VocabCharts()
-        self.concordance = ConcordancePanel(self.workspace)
-        self._conc_timer = QTimer(self)
-        self._conc_timer.setSingleShot(True)
-        self._conc_timer.setInterval(150)
-        self._conc_timer.timeout.connect(self.show_concordance)
-        side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.charts)
-        side.addWidget(self.concordance)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([720, 480])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.filters)
-        layout.addWidget(bar)
-        layout.addWidget(split, 1)
-        self._enable()
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(22)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setColumnWidth(1, 180)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
+        return table
 
     # ------------------------------------------------------------ model in, columns out
-    def _background(self, fn: Callable[[], object], done: Callable[[object], None]) -> None:
-        """Run ``fn`` on the pool; ``done`` gets its result on the GUI thread."""
-        self.busy += 1
-
-        def ok(result: object) -> None:
-            self.busy -= 1
-            done(result)
+    def _background(
+        self, fn: Callable[[], object], done: Callable[[object], None], ticket: int | None = None
+    ) -> None:
+        """Run ``fn`` on the pool; ``done`` gets its result on the GUI thread (with a
+        ``ticket`` of the columns requests: only if no newer model came meanwhile)."""
 
         def failed(message: str) -> None:
-            self.busy -= 1
             self._enable()
-            QMessageBox.warning(self, "Vocabulary", message.split("\n\nTraceback")[0])
+            QMessageBox.warning(self, "Vocabulary", readable_error(message))
 
-        run_in_thread(fn, ok, failed, self)
+        latest = self._columns_requests if ticket is not None else None
+        self.jobs.run(fn, done, failed, latest, ticket)
 
     def _model_changed(self) -> None:
         self.undo_stack.clear()
@@ -159,15 +185,10 @@ class VocabView(QWidget):
         model = self.workspace.model
         if model is None:
             return
-        self._gen += 1
-        gen = self._gen
         keep = self._selected_pieces()
-
         got: dict[str, object] = {}  # the two results may arrive in either order
 
         def show(cols: object) -> None:
-            if gen != self._gen:
-                return
             assert isinstance(cols, VocabColumns)
             got["cols"] = cols
             self.table_model.set_columns(cols, self.workspace.pinned)
@@ -178,13 +199,14 @@ class VocabView(QWidget):
             self._enable()
 
         def reach(mask: object) -> None:
-            if gen == self._gen:
-                got["reach"] = mask
-                if "cols" in got:
-                    self.table_model.set_unreachable(np.asarray(mask))
+            got["reach"] = mask
+            if "cols" in got:
+                self.table_model.set_unreachable(np.asarray(mask))
 
-        self._background(lambda: VocabColumns.from_model(model), show)
-        self._background(lambda: edit.unreachable(model), reach)
+        # one request, two answers: both belong to this model or neither is shown
+        ticket = self._columns_requests.ticket()
+        self._background(lambda: VocabColumns.from_model(model), show, ticket)
+        self._background(lambda: unreachable(model), reach, ticket)
 
     # ------------------------------------------------------------ selection
     def selected_indices(self) -> list[int]:
@@ -202,7 +224,7 @@ class VocabView(QWidget):
         sel = self.table.selectionModel()
         for p in pieces:
             i = model.index.get(p)
-            row = -1 if i is None else self.table_model.row_of(i - 3)
+            row = -1 if i is None else self.table_model.row_of(i - N_SPECIAL)
             if row >= 0:
                 sel.select(
                     self.table_model.index(row, 0),
@@ -252,7 +274,7 @@ class VocabView(QWidget):
             return
         pinned = set(self.workspace.pinned)
         for p in pieces:  # refuse on the GUI thread before any work starts
-            piece = p if isinstance(p, bytes) else model.pieces[int(p) - 3]
+            piece = p if isinstance(p, bytes) else model.pieces[int(p) - N_SPECIAL]
             if len(piece) == 1 or piece in pinned:
                 why = "is a single byte" if len(piece) == 1 else "is pinned; unpin it first"
                 self._refuse(f"{piece_label(piece)} {why}")
@@ -260,7 +282,7 @@ class VocabView(QWidget):
         n = len(pieces)
         self._push(
             model,
-            lambda: edit.delete_pieces(model, pieces, pinned),
+            lambda: delete_pieces(model, pieces, pinned),
             f"Delete {n} piece{'s' if n != 1 else ''}",
         )
 
@@ -282,12 +304,9 @@ class VocabView(QWidget):
         def make() -> Model:
             n = count
             if n is None:
-                corpus = ws.open_corpus()
-                try:
-                    n = edit.estimate_count(piece, corpus.documents("all"))
-                finally:
-                    corpus.close()
-            return edit.add_piece(model, piece, max(1, n))
+                with ws.open_corpus() as corpus:
+                    n = estimate_count(piece, corpus.documents("all"))
+            return add_piece(model, piece, max(1, n))
 
         self._push(model, make, f"Add {piece_label(piece)}")
 
@@ -310,8 +329,8 @@ class VocabView(QWidget):
         if model is None:
             return
         try:
-            after = edit.set_count(model, index + 3, count)
-        except edit.EditError as exc:
+            after = set_count(model, index + N_SPECIAL, count)
+        except EditError as exc:
             self._refuse(str(exc))
             return
         label = piece_label(model.pieces[index])
@@ -352,26 +371,10 @@ class VocabView(QWidget):
 
     # ------------------------------------------------------------ saving
     def save(self) -> bool:
-        path = self.workspace.model_path
-        if path is None or path.suffix.lower() not in (".model", ".json"):
-            return self.save_as()
-        return self.save_to(path)
+        return saving.save(self, self.workspace)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save model", "", "BytePiece models (*.model);;All files (*)"
-        )
-        return self.save_to(Path(path)) if path else False
-
-    def save_to(self, path: Path) -> bool:
-        """Atomic save through the workspace; the undo stack remembers the clean state."""
-        try:
-            self.workspace.save_model(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not save the model", f"{path}: {exc}")
-            return False
-        self.undo_stack.setClean()
-        return True
+        return saving.save_as(self, self.workspace)
 
     def _dirty_changed(self, dirty: bool) -> None:
         if not dirty:
@@ -395,4 +398,4 @@ class VocabView(QWidget):
     @property
     def idle(self) -> bool:
         """Whether no background job of this view (or its evaluator) is running."""
-        return self.busy == 0 and self.evaluator.busy == 0 and self.concordance.busy == 0
+        return self.jobs.busy == 0 and self.evaluator.busy == 0 and self.concordance.busy == 0

@@ -18,33 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import Tokenizer
-from ..engine.render import piece_label
+from ...engine import Tokenizer, parse_ids, piece_label
 
 _SPLIT = re.compile(r"[\s,;]+")
 _ERROR_STYLE = "color: #d62728;"
-
-
-def parse_ids(text: str, vocab_size: int) -> list[int]:
-    """Ids from ``3 17 42``, ``3, 17, 42`` or a JSON list; ValueError names the bad item."""
-    body = text.strip()
-    if body.startswith("[") and body.endswith("]"):
-        body = body[1:-1]
-    items = [t for t in _SPLIT.split(body) if t]
-    if not items:
-        raise ValueError("paste token ids to decode (for example 3 17 42 or [3, 17, 42])")
-    ids = []
-    for k, item in enumerate(items, 1):
-        try:
-            ids.append(int(item))
-        except ValueError:
-            raise ValueError(f"item {k}, {item!r}, is not an integer id") from None
-    bad = [(k, i) for k, i in enumerate(ids, 1) if not 0 <= i < vocab_size]
-    if bad:
-        shown = ", ".join(f"{i} (item {k})" for k, i in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise ValueError(f"ids must be in 0..{vocab_size - 1}; out of range: {shown}{more}")
-    return ids
 
 
 class IdsView(QWidget):

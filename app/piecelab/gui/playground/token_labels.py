@@ -7,7 +7,6 @@ so a re-render only looks them up.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 import weakref
@@ -15,8 +14,7 @@ import weakref
 import numpy as np
 from PySide6.QtGui import QFontMetricsF
 
-from ..engine import Segmentation, Tokenizer
-from ..engine.render import is_complete, piece_label
+from ...engine import Segmentation, Tokenizer, is_complete, piece_label
 
 # labels made only of these draw exactly where their measured advances say, so a
 # line of them is drawn as one string; any other label (RTL, combining marks,
@@ -26,17 +24,6 @@ _PLAIN = re.compile(
     "\u2010-\u2027\u2030-\u205e\u2100-\u25ff\u27e8\u27e9\u2e80-\u2fdf\u3000-\u303f"
     "\u3040-\u30ff\u3100-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff01-\uffdc]*"
 )
-
-
-def format_prob(logp: float) -> str:
-    """exp(logp) readable even when it underflows a float (``3.2e-1234``)."""
-    if not math.isfinite(logp):
-        return "0" if logp < 0 else "inf"
-    if logp > -700:
-        return f"{math.exp(logp):.3g}"
-    e10 = logp / math.log(10)
-    exp = math.floor(e10)
-    return f"{10 ** (e10 - exp):.2f}e{exp}"
 
 
 def segmentation_stats(seg: Segmentation) -> str:

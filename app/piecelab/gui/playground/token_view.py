@@ -25,9 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import Segmentation, Tokenizer
-from ..engine.model import N_SPECIAL
-from ..engine.render import hex_bytes, is_complete, piece_label
+from ...engine import N_SPECIAL, Segmentation, Tokenizer, hex_bytes, is_complete, piece_label
 from .token_labels import label_table, same_spans
 
 # fills are semi-transparent over the palette's base, so text stays readable in

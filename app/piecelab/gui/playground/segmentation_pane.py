@@ -7,8 +7,8 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from ..engine import Segmentation, Tokenizer
-from .token_labels import format_prob, segmentation_stats
+from ...engine import Segmentation, Tokenizer, format_prob
+from .token_labels import segmentation_stats
 from .token_view import TokenView
 
 

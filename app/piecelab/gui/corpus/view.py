@@ -1,23 +1,21 @@
 """The corpus view: sources (dialogs, drag and drop), reading options, statistics.
 
 Sources and options live in the workspace (one state object); this view edits
-them and shows what a scan found.  A scan reads every file, so it runs on a
-:class:`ScanThread` with a throttled progress bar and a Cancel button, and only
+them and shows what a scan found.  A scan reads every file, so it runs as a
+background job with a throttled progress bar and a Cancel button, and only
 while the view is on screen (a corpus change marks the figures stale).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -36,86 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.corpus import Corpus, CorpusError, Problem, SourceStats
-from ..engine.events import Progress
-from ..paths import sample_corpus_path
-from .state import Workspace
-from .train_worker import Throttle
+from ...engine import CorpusError, Progress, ScanResult, scan_corpus
+from ...paths import sample_corpus_path
+from ..state import Workspace
+from ..widgets import heldout_spin
+from ..worker import Job, Latest
 
-PREVIEW_DOCS = 50
 CORPUS_FILTER = "Corpora (*.txt *.jsonl *.json *.ndjson *.gz *.bz2 *.xz *.zst);;All files (*)"
 ERRORS = (("replace", "replace bad bytes with �"), ("skip", "skip the line"))
 STAT_COLUMNS = ("source", "documents", "bytes", "Han", "Latin", "digits", "other", "bad lines")
-
-
-@dataclasses.dataclass
-class ScanResult:
-    stats: list[SourceStats]
-    problems: list[Problem]
-    problems_dropped: int
-    n_train: int
-    n_heldout: int
-    preview: list[tuple[str, str]]
-    complete: bool
-
-
-class ScanThread(QThread):
-    """One pass over a corpus on a worker thread; ``done`` carries a :class:`ScanResult`."""
-
-    progress = Signal(object)  # Progress, throttled
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, corpus: Corpus, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.corpus = corpus
-        self._stop = False
-        self._throttle = Throttle()
-
-    def cancel(self) -> None:
-        self._stop = True
-
-    def run(self) -> None:
-        t0 = time.monotonic()
-
-        def progress(done: int, total: int) -> None:
-            elapsed = time.monotonic() - t0
-            rate = done / elapsed if elapsed > 0 else None
-            eta = (total - done) / rate if rate and total else None
-            ev = Progress("scan", done, total, "bytes", elapsed, eta, rate)
-            if self._throttle(ev):
-                self.progress.emit(ev)
-
-        c = self.corpus
-        try:
-            stats = c.scan(progress, lambda: self._stop)
-            preview = [] if self._stop else c.preview(PREVIEW_DOCS)
-            self.done.emit(
-                ScanResult(
-                    stats,
-                    list(c.problems),
-                    c.problems_dropped,
-                    c.n_train,
-                    c.n_heldout,
-                    preview,
-                    not self._stop,
-                )
-            )
-        except (CorpusError, OSError, ValueError) as exc:
-            self.failed.emit(str(exc))
-        finally:
-            c.close()
-
-
-def heldout_spin(tip: str) -> QDoubleSpinBox:
-    """The held-out percentage box (here and in the training form: one setting)."""
-    box = QDoubleSpinBox()
-    box.setRange(0.0, 50.0)
-    box.setDecimals(1)
-    box.setSingleStep(0.5)
-    box.setSuffix(" %")
-    box.setToolTip(tip)
-    return box
 
 
 def _percent(x: float) -> str:
@@ -134,7 +61,8 @@ class CorpusView(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.thread: ScanThread | None = None
+        self.job: Job | None = None
+        self._scans = Latest()  # a new scan makes the answer of the previous one stale
         self.result: ScanResult | None = None
         self.stale = True
         self.setAcceptDrops(True)
@@ -150,6 +78,14 @@ class CorpusView(QWidget):
 
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._sources_column())
+        split.addWidget(self._results_tabs())
+        split.setStretchFactor(1, 2)
+        QVBoxLayout(self).addWidget(split)
+
+    def _sources_column(self) -> QWidget:
+        """Sources and their buttons, the reading options, Scan/Cancel and the summary."""
         self.sources = QListWidget()
         self.sources.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.sources.setTextElideMode(Qt.TextElideMode.ElideLeft)
@@ -162,6 +98,31 @@ class CorpusView(QWidget):
         self.remove_button = self._button("Remove", "Remove the selected sources", self.remove)
         for b in (self.add_files_button, self.add_folder_button, self.remove_button):
             buttons.addWidget(b)
+        self.scan_button = self._button(
+            "Scan", "Read the corpus and count what it holds", self.scan
+        )
+        self.cancel_button = self._button("Cancel", "Stop the scan", self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.summary = QLabel("No corpus")
+        self.summary.setWordWrap(True)
+        run = QHBoxLayout()
+        run.addWidget(self.scan_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress, 1)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addWidget(QLabel("<b>Sources</b>"))
+        column.addWidget(self.sources, 1)
+        column.addLayout(buttons)
+        column.addWidget(self._options_box())
+        column.addLayout(run)
+        column.addWidget(self.summary)
+        return left
+
+    def _options_box(self) -> QGroupBox:
+        """How files are read: JSON field, .txt documents, invalid UTF-8, held-out share."""
         self.field = QLineEdit(self.workspace.corpus_options.field)
         self.field.setToolTip("The JSON field holding each document's text (JSON Lines files)")
         self.field.editingFinished.connect(self._options_edited)
@@ -179,34 +140,16 @@ class CorpusView(QWidget):
             "text (chosen by a hash of each document, so the split is stable)"
         )
         self.heldout.valueChanged.connect(self._options_edited)
-        form = QFormLayout()
+        options = QGroupBox("Reading")
+        form = QFormLayout(options)
         form.addRow("JSON field", self.field)
         form.addRow(".txt files", self.paragraphs)
         form.addRow("Invalid UTF-8", self.errors)
         form.addRow("Held out", self.heldout)
-        options = QGroupBox("Reading")
-        options.setLayout(form)
-        self.scan_button = self._button(
-            "Scan", "Read the corpus and count what it holds", self.scan
-        )
-        self.cancel_button = self._button("Cancel", "Stop the scan", self.cancel)
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%p%")
-        self.summary = QLabel("No corpus")
-        self.summary.setWordWrap(True)
-        run = QHBoxLayout()
-        run.addWidget(self.scan_button)
-        run.addWidget(self.cancel_button)
-        run.addWidget(self.progress, 1)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.addWidget(QLabel("<b>Sources</b>"))
-        ll.addWidget(self.sources, 1)
-        ll.addLayout(buttons)
-        ll.addWidget(options)
-        ll.addLayout(run)
-        ll.addWidget(self.summary)
+        return options
+
+    def _results_tabs(self) -> QTabWidget:
+        """Statistics per source, a preview, and the problems found."""
         self.stats = QTableWidget(0, len(STAT_COLUMNS))
         self.stats.setHorizontalHeaderLabels(list(STAT_COLUMNS))
         self.stats.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -221,11 +164,7 @@ class CorpusView(QWidget):
         self.tabs.addTab(self.stats, "Statistics")
         self.tabs.addTab(self.preview, "Preview")
         self.tabs.addTab(self.problems, "Problems")
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 2)
-        QVBoxLayout(self).addWidget(split)
+        return self.tabs
 
     def _button(self, text: str, tip: str, slot) -> QPushButton:
         b = QPushButton(text)
@@ -302,7 +241,7 @@ class CorpusView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.stale and self.thread is None:
+        if self.stale and self.job is None:
             self._scan_timer.start()
 
     # ------------------------------------------------------------ scanning
@@ -312,7 +251,7 @@ class CorpusView(QWidget):
         self.cancel(wait=True)
         self.stale = False
         if not self.workspace.corpus_paths:
-            self._show(ScanResult([], [], 0, 0, 0, [], True))
+            self._show(ScanResult.empty())
             self.summary.setText("No corpus: add files or folders, or drop them here")
             return
         try:
@@ -320,36 +259,40 @@ class CorpusView(QWidget):
         except CorpusError as exc:
             self.summary.setText(f"<span style='color:#b00'>{exc}</span>")
             return
-        self.thread = thread = ScanThread(corpus, self)
-        thread.progress.connect(self._progress)
-        thread.done.connect(self._show)
-        thread.failed.connect(self._failed)
-        thread.finished.connect(self._thread_finished)
+
+        def work(task) -> ScanResult:
+            with corpus:
+                return scan_corpus(corpus, task.report, lambda: task.cancelled)
+
+        self.job = job = Job(work, self, self._scans)
+        job.progress.connect(self._progress)
+        job.succeeded.connect(self._show)
+        job.failed.connect(self._failed)
+        job.finished.connect(self._finished)
         self.scan_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.summary.setText(f"Scanning {_mb(corpus.size_hint)} …")
-        thread.start()
+        job.start()
 
     def cancel(self, wait: bool = False) -> None:
-        if self.thread is not None:
-            self.thread.cancel()
-            if wait:
-                self.thread.wait()
-                self._finished(self.thread)
-
-    def _thread_finished(self) -> None:
-        if self.thread is not None and self.thread.isFinished():
-            self._finished(self.thread)
-
-    def _finished(self, thread: ScanThread) -> None:
-        if thread is not self.thread:
+        """Stop the scan (``wait``: until its thread let go of the files)."""
+        job = self.job
+        if job is None:
             return
-        thread.wait()
-        self.thread = None
+        job.cancel()
+        if wait:
+            job.wait()
+            self._finished()
+
+    def _finished(self) -> None:
+        job = self.job
+        if job is None or job.running:
+            return
+        self.job = None
         self.scan_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        thread.deleteLater()
+        job.deleteLater()
 
     def _progress(self, ev: Progress) -> None:
         self.progress.setValue(round(100 * ev.fraction))

@@ -1,0 +1,44 @@
+"""``piecelab eval``: bytes per token of a model on a corpus."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .corpus_args import add_corpus_options, open_corpus
+from .errors import CliError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    e = sub.add_parser("eval", help="bytes per token of a model on a corpus")
+    e.add_argument("-m", "--model", required=True, help="BytePiece .model file or .zip of one")
+    add_corpus_options(e)
+    e.add_argument("--workers", type=int, default=1, help="threads (default 1)")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine import CorpusError, ModelFormatError, Tokenizer, evaluate
+
+    try:
+        tok = Tokenizer(args.model)
+    except ModelFormatError as exc:
+        raise CliError(str(exc)) from None
+    corpus = open_corpus(args, 0.0)
+    try:
+        result = evaluate(tok, corpus.documents("all"), workers=args.workers)
+    except CorpusError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        corpus.close()
+    if args.json:
+        print(json.dumps({"model": str(args.model), **result.as_dict()}))
+    else:
+        print(
+            f"{result.documents:,} documents, {result.bytes:,} bytes, {result.tokens:,} tokens\n"
+            f"bytes/token {result.bytes_per_token:.3f}   "
+            f"chars/token {result.chars_per_token:.3f}   "
+            f"{result.mb_per_s:.1f} MB/s"
+        )
+    return 0

@@ -1,0 +1,118 @@
+"""``piecelab train``: train vocabularies with the BytePiece algorithm, with progress."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from .corpus_args import add_corpus_options, open_corpus
+from .errors import CliError
+from .progress import ProgressBar
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train a vocabulary with the BytePiece algorithm",
+        description="Train BytePiece-style vocabularies; several sizes write MODEL.SIZE each.",
+    )
+    add_corpus_options(t)
+    t.add_argument("-o", "--output", required=True, help="model file to write")
+    t.add_argument(
+        "--vocab-size",
+        required=True,
+        help="vocabulary size, or several separated by commas (e.g. 8000,16000,32000)",
+    )
+    t.add_argument("--order", type=int, default=6, help="byte n-gram order (default 6)")
+    t.add_argument("--min-count", type=int, default=2, help="minimum count of n-grams and pieces")
+    t.add_argument("--max-piece-length", type=int, default=36, help="longest piece in bytes")
+    t.add_argument("--isolate-digits", action="store_true", help="every digit is its own piece")
+    t.add_argument(
+        "--no-ensure-unicode",
+        action="store_true",
+        help="allow pieces to start inside a UTF-8 character",
+    )
+    t.add_argument("--workers", type=int, default=1, help="threads (default 1)")
+    t.add_argument(
+        "--heldout",
+        type=float,
+        default=1.0,
+        help="percent of documents held out for evaluation (default 1; 0 disables)",
+    )
+    t.add_argument(
+        "--reestimate",
+        action="store_true",
+        help="recount the final pieces by segmenting the corpus with each vocabulary",
+    )
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(handler=run)
+
+
+def settings_from(args: argparse.Namespace):
+    """The :class:`~piecelab.engine.TrainSettings` the arguments ask for."""
+    from ..engine import TrainSettings, parse_sizes
+
+    try:
+        sizes = parse_sizes(args.vocab_size)
+    except ValueError as exc:
+        raise CliError(f"--vocab-size: {exc}") from None
+    try:
+        return TrainSettings(
+            order=args.order,
+            vocab_sizes=sizes,
+            min_count=args.min_count,
+            max_piece_length=args.max_piece_length,
+            isolate_digits=args.isolate_digits,
+            ensure_unicode=not args.no_ensure_unicode,
+            workers=args.workers,
+            reestimate=args.reestimate,
+        ).validate()
+    except ValueError as exc:
+        raise CliError(f"{exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine import Cancelled, CorpusError, Log, Metric, Progress, StageDone
+
+    settings = settings_from(args)
+    trainer = settings.trainer()
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise CliError(f"{out.parent}: no such folder for the output")
+    heldout = args.heldout / 100
+    corpus = open_corpus(args, heldout)
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    cancel = threading.Event()
+    job = trainer.run(
+        corpus,
+        workers=settings.workers,
+        heldout=heldout,
+        cancel=cancel,
+        reestimate=settings.reestimate,
+    )
+    try:
+        for ev in job:
+            if isinstance(ev, Progress):
+                bar.update(ev)
+            elif isinstance(ev, StageDone):
+                bar.finish(ev)
+            elif isinstance(ev, Log):
+                bar.message(ev.message)
+            elif isinstance(ev, Metric) and ev.series == "heldout":
+                bar.message(f"held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
+    except KeyboardInterrupt:
+        cancel.set()
+        job.close()
+        bar.message("cancelled; nothing was written")
+        return 130
+    except (CorpusError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    except Cancelled:
+        return 130
+    finally:
+        corpus.close()
+    for path in trainer.save(out):
+        print(path)
+    return 0

@@ -1,0 +1,5 @@
+"""The Corpus view: sources, reading options, statistics, preview and problems."""
+
+from .view import CorpusView
+
+__all__ = ["CorpusView"]

@@ -1,0 +1,44 @@
+"""Saving the workspace's model from any view: its own file, or one the user picks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from .state import Workspace
+
+SAVE_FILTER = "BytePiece models (*.model);;All files (*)"
+SAVABLE_SUFFIXES = (".model", ".json")  # a model opened from a .zip is saved elsewhere
+
+
+def save(parent: QWidget, workspace: Workspace) -> bool:
+    """Save to the model's own file (asks for one if it has none, or it is a .zip)."""
+    if workspace.model is None:
+        return False
+    path = workspace.model_path
+    if path is None or path.suffix.lower() not in SAVABLE_SUFFIXES:
+        return save_as(parent, workspace)
+    return save_to(parent, workspace, None)
+
+
+def save_as(parent: QWidget, workspace: Workspace) -> bool:
+    """Ask where, then save there; False if the user cancelled or the save failed."""
+    if workspace.model is None:
+        return False
+    current = workspace.model_path
+    start = str(current.with_suffix(".model")) if current is not None else ""
+    path, _ = QFileDialog.getSaveFileName(parent, "Save model", start, SAVE_FILTER)
+    return save_to(parent, workspace, Path(path)) if path else False
+
+
+def save_to(parent: QWidget, workspace: Workspace, path: Path | None) -> bool:
+    """Atomic save through the workspace (``None``: to the model's own file); a failure
+    is shown, never raised."""
+    try:
+        workspace.save_model(path)
+    except (OSError, ValueError) as exc:
+        target = path or workspace.model_path
+        QMessageBox.warning(parent, "Could not save the model", f"{target}: {exc}")
+        return False
+    return True

@@ -1,0 +1,131 @@
+"""The training parameters as a form, read into and out of one :class:`TrainSettings`."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ...engine import MAX_ORDER, TrainSettings, parse_sizes
+from ..widgets import heldout_spin
+
+TIPS = {
+    "order": "Longest byte n-gram of the model that proposes pieces (BytePiece: 6). "
+    "Higher finds longer pieces and needs more memory.",
+    "sizes": "Vocabulary sizes to train, comma separated (each ≥ 259: 256 bytes + 3 special "
+    "ids). One run yields a model per size, each pruned from the larger one.",
+    "min_count": "N-grams and pieces seen fewer times than this are dropped (BytePiece: 2).",
+    "max_piece_length": "Longest piece in bytes.",
+    "isolate_digits": "Cut before and after every digit, so numbers are spelled digit by digit.",
+    "ensure_unicode": "No piece may start inside a UTF-8 character (keeps pieces readable).",
+    "workers": "Threads counting and segmenting in parallel.",
+    "heldout": "Share of documents kept out of training to measure bytes per token on unseen "
+    "text (the same setting as in the Corpus view).",
+    "reestimate": "After pruning, segment the corpus again with each final vocabulary and "
+    "recount its pieces (one more pass; counts then match the tokenizer's use).",
+    "output": "Optional: write the models here when the run succeeds (several sizes: "
+    "FILE.SIZE). A cancelled run writes nothing.",
+    "adopt": "Open the largest trained model in the playground when the run succeeds "
+    "(skipped while the current model has unsaved edits).",
+}
+
+
+def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setToolTip(tip)
+    return box
+
+
+def _check(text: str, tip: str) -> QCheckBox:
+    box = QCheckBox(text)
+    box.setToolTip(tip)
+    return box
+
+
+class TrainForm(QGroupBox):
+    """Order, sizes, counts, options, held-out share, output file and "use when done"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Parameters", parent)
+        self.order = _spin(1, MAX_ORDER, TIPS["order"])
+        self.sizes = QLineEdit()
+        self.sizes.setToolTip(TIPS["sizes"])
+        self.min_count = _spin(1, 1_000_000_000, TIPS["min_count"])
+        self.max_piece_length = _spin(1, 255, TIPS["max_piece_length"])
+        self.isolate_digits = _check("isolate digits", TIPS["isolate_digits"])
+        self.ensure_unicode = _check("ensure Unicode", TIPS["ensure_unicode"])
+        self.workers = _spin(1, max(1, os.cpu_count() or 1), TIPS["workers"])
+        self.heldout = heldout_spin(TIPS["heldout"])
+        self.reestimate = _check("re-estimate counts", TIPS["reestimate"])
+        self.output = QLineEdit()
+        self.output.setPlaceholderText("(not saved)")
+        self.output.setToolTip(TIPS["output"])
+        self.adopt = _check("use the model when done", TIPS["adopt"])
+        self.adopt.setChecked(True)
+        self._lay_out()
+        cores = max(1, os.cpu_count() or 1)
+        self.show_settings(TrainSettings(workers=min(2, cores)))
+
+    def _lay_out(self) -> None:
+        browse = QPushButton("…")
+        browse.setToolTip(TIPS["output"])
+        browse.clicked.connect(self._browse_output)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.output, 1)
+        out_row.addWidget(browse)
+        form = QFormLayout(self)
+        for label, field in (
+            ("Order", self.order),
+            ("Vocabulary sizes", self.sizes),
+            ("Min count", self.min_count),
+            ("Max piece length", self.max_piece_length),
+            ("Workers", self.workers),
+            ("Held out", self.heldout),
+        ):
+            form.addRow(label, field)
+            form.labelForField(field).setToolTip(field.toolTip())
+        for box in (self.isolate_digits, self.ensure_unicode, self.reestimate):
+            form.addRow(box)
+        form.addRow("Save to", out_row)
+        form.addRow(self.adopt)
+
+    def _browse_output(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the trained models as", "", "BytePiece models (*.model)"
+        )
+        if path:
+            self.output.setText(path)
+
+    def settings(self) -> TrainSettings:
+        """The form's settings; ValueError names the first field that cannot train."""
+        return TrainSettings(
+            order=self.order.value(),
+            vocab_sizes=parse_sizes(self.sizes.text()),
+            min_count=self.min_count.value(),
+            max_piece_length=self.max_piece_length.value(),
+            isolate_digits=self.isolate_digits.isChecked(),
+            ensure_unicode=self.ensure_unicode.isChecked(),
+            workers=self.workers.value(),
+            reestimate=self.reestimate.isChecked(),
+        ).validate()
+
+    def show_settings(self, s: TrainSettings) -> None:
+        self.order.setValue(s.order)
+        self.sizes.setText(s.sizes_text)
+        self.min_count.setValue(s.min_count)
+        self.max_piece_length.setValue(s.max_piece_length)
+        self.isolate_digits.setChecked(s.isolate_digits)
+        self.ensure_unicode.setChecked(s.ensure_unicode)
+        self.workers.setValue(s.workers)
+        self.reestimate.setChecked(s.reestimate)

@@ -1,0 +1,290 @@
+"""The training view: parameters, Start/Cancel, per-stage progress, log, live charts.
+
+A run is a :class:`~piecelab.gui.worker.Job` (in a child process by default,
+see :mod:`.runner`); this view only reacts to its throttled signals, so the
+window stays responsive.  Every finished or cancelled run is recorded in
+``Workspace.runs``; the charts overlay earlier runs and the history table lists
+their settings so they can be compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...engine import CorpusError, Metric, Model, StageDone, TrainResult
+from ..state import TrainingRun, Workspace
+from ..worker import Job
+from .charts import TrainCharts
+from .form import TrainForm
+from .runner import TrainJob, TrainOutcome, training_work
+from .runs import RunsPanel
+from .stages import StageBars
+
+SHUTDOWN_WAIT_S = 10.0
+
+
+class TrainView(QWidget):
+    """Parameters form, progress per stage, log, live charts and run history."""
+
+    runStarted = Signal()
+    runEnded = Signal(str)  # the run's outcome: succeeded, cancelled or failed
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.worker: Job | None = None
+        self.last_result: TrainResult | None = None
+        self.stages_done: list[str] = []
+        # True: train on a thread of this process.  A frozen bundle trains here until its
+        # launcher calls multiprocessing.freeze_support() (else a child would start the GUI)
+        self.in_process = bool(getattr(sys, "frozen", False))
+        self._run_settings = workspace.train_settings
+        self._prune_points: list[tuple[float, float]] = []
+        self._started = 0.0
+        self._build()
+        self.form.show_settings(workspace.train_settings)
+        self.form.heldout.valueChanged.connect(self._heldout_edited)
+        workspace.corpusChanged.connect(self._corpus_changed)
+        workspace.runsChanged.connect(self._runs_changed)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._corpus_changed()
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.form = TrainForm()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train on the corpus of the Corpus view")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop training; nothing is written")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.stages = StageBars()
+        self.bars = self.stages.bars
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setPlaceholderText("Training log")
+        self.charts = TrainCharts()
+        self.runs = RunsPanel(self.log)
+        self.runs.useModel.connect(self.use_run_model)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._left_column())
+        split.addWidget(self._right_column())
+        split.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(split)
+
+    def _left_column(self) -> QWidget:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addWidget(self.form)
+        column.addLayout(buttons)
+        column.addWidget(self.status)
+        column.addWidget(self.stages)
+        column.addStretch(1)
+        return left
+
+    def _right_column(self) -> QWidget:
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.charts)
+        right.addWidget(self.runs)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        return right
+
+    # ------------------------------------------------------------ corpus options
+    def _corpus_changed(self) -> None:
+        box = self.form.heldout
+        box.blockSignals(True)
+        box.setValue(self.workspace.corpus_options.heldout * 100)
+        box.blockSignals(False)
+
+    def _heldout_edited(self, value: float) -> None:
+        ws = self.workspace
+        opts = dataclasses.replace(ws.corpus_options, heldout=round(value / 100, 6))
+        if opts != ws.corpus_options:
+            ws.set_corpus(ws.corpus_paths, opts)
+
+    # ------------------------------------------------------------ running
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, texts: Iterable[str] | None = None) -> bool:
+        """Start a run on the workspace corpus (or ``texts``, a re-iterable of str)."""
+        if self.running:
+            return False
+        try:
+            job = self._job(texts)
+        except (ValueError, CorpusError) as exc:
+            self.status.setText(f"<span style='color:#b00'>{exc}</span>")
+            return False
+        self.workspace.train_settings = self._run_settings = job.settings
+        self._prune_points = []
+        self._started = time.monotonic()
+        self.stages_done = []
+        shown = {"count n-grams", "segment corpus", "prune pieces"}
+        shown |= {"re-estimate"} if job.settings.reestimate else set()
+        shown |= {"evaluate"} if job.heldout > 0 else set()
+        self.stages.reset(shown)
+        self.log.clear()
+        self.charts.start_run()
+        self.worker = worker = Job(training_work(job, self.in_process), self)
+        worker.progress.connect(self.stages.progress)
+        worker.metric.connect(self._metric)
+        worker.stageDone.connect(self._stage_done)
+        worker.log.connect(self._log)
+        worker.succeeded.connect(self._succeeded)
+        worker.cancelled.connect(self._cancelled)
+        worker.failed.connect(self._failed)
+        worker.finished.connect(self._finished)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Training…")
+        self.runStarted.emit()
+        worker.start()
+        return True
+
+    def _job(self, texts: Iterable[str] | None) -> TrainJob:
+        """The run the form asks for; ValueError or CorpusError says why it cannot start."""
+        settings = self.form.settings()
+        output_text = self.form.output.text().strip()
+        output = Path(output_text).expanduser() if output_text else None
+        if output is not None and not output.parent.is_dir():
+            raise ValueError(f"{output.parent}: no such folder for the output")
+        if texts is None:
+            if not self.workspace.corpus_paths:
+                raise ValueError("no corpus: add files in the Corpus view first")
+            texts = self.workspace.open_corpus()
+        return TrainJob.of(settings, texts, self.workspace.corpus_options.heldout, output)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Cancelling…")
+
+    def shutdown(self, timeout: float = SHUTDOWN_WAIT_S) -> None:
+        """Cancel a run in progress and wait for it to stop."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait(timeout)
+            self._finished()
+
+    def _metric(self, m: Metric) -> None:
+        self.charts.add_metric(m)
+        if m.series == "prune":
+            self._prune_points.append((m.x, m.y))
+
+    def _stage_done(self, ev: StageDone) -> None:
+        self.stages.done(ev)
+        self.stages_done.append(ev.stage)
+        summary = f": {ev.summary}" if ev.summary else ""
+        self._log(f"{ev.stage} done in {ev.elapsed:.1f} s{summary}")
+
+    def _log(self, message: str) -> None:
+        self.log.appendPlainText(f"[{time.monotonic() - self._started:7.1f} s] {message}")
+
+    def _record(self, result: TrainResult | None, cancelled: bool) -> TrainingRun:
+        run = TrainingRun(
+            name=f"run {len(self.workspace.runs) + 1}",
+            settings=self._run_settings,
+            heldout_share=self.workspace.corpus_options.heldout,
+            heldout=dict(result.heldout_bytes_per_token) if result else {},
+            prune_points=list(self._prune_points),
+            models=dict(result.models) if result else {},
+            elapsed=result.elapsed if result else time.monotonic() - self._started,
+            cancelled=cancelled,
+        )
+        self.workspace.add_run(run)
+        return run
+
+    def _succeeded(self, outcome: TrainOutcome) -> None:
+        result = self.last_result = outcome.result
+        for path in outcome.saved:
+            self._log(f"saved {path}")
+        run = self._record(result, cancelled=False)
+        self.status.setText(f"Done in {result.elapsed:.1f} s ({run.name})")
+        if self.form.adopt.isChecked() and result.models and not self.workspace.dirty:
+            size = max(result.models)
+            saved = outcome.saved
+            path = next((p for p in saved if p.name.endswith(f".{size}")), None)
+            if path is None and len(saved) == 1:
+                path = saved[0]
+            self.adopt_model(result.models[size], path)
+
+    def _cancelled(self) -> None:
+        self._record(None, cancelled=True)
+        self.status.setText("Cancelled; nothing was written")
+        self._log("cancelled")
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"<span style='color:#b00'>Failed: {message.splitlines()[0]}</span>")
+        self._log(f"failed: {message}")
+
+    def _finished(self) -> None:
+        worker = self.worker
+        if worker is None or worker.running:
+            return
+        self.worker = None
+        worker.deleteLater()
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.runEnded.emit(worker.outcome)
+
+    # ------------------------------------------------------------ runs
+    def adopt_model(self, model: Model, path: Path | None = None) -> None:
+        """Make a trained model the workspace's current one (not an edit)."""
+        self.workspace.set_model(model, path=path, edited=False)
+
+    def _runs_changed(self) -> None:
+        self.runs.show_runs(self.workspace.runs)
+        self.charts.show_runs(self.workspace.runs)
+
+    def use_run_model(self, row: int, size: int) -> None:
+        """Open model ``size`` of run ``row`` (asking first if edits would be replaced)."""
+        if self.workspace.dirty:
+            answer = QMessageBox.question(
+                self,
+                "Replace the edited model?",
+                "The current model has unsaved edits. Open the trained model anyway?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.adopt_model(self.workspace.runs[row].models[size])
+
+    def can_close(self) -> bool:
+        """Asks before stopping a run; then cancels it and waits for it."""
+        if not self.running:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Training in progress",
+            "A training run is in progress. Stop it and close?",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.shutdown()
+        return True

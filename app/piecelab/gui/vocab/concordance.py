@@ -1,0 +1,97 @@
+"""The concordance of the selected piece: where it occurs in the corpus, and whether the
+tokenizer emits it there as a token of its own (pyahocorasick over the first documents)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...engine import Hit, concordance, is_complete, mark_emitted, piece_label
+from ..state import Workspace
+from ..worker import Jobs, Latest
+
+CONCORDANCE_DOCS = 2000
+CONCORDANCE_HITS = 200
+
+
+class ConcordancePanel(QWidget):
+    """A piece in context in the first documents of the corpus (pyahocorasick), and
+    whether the tokenizer emits it there as a token of its own."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.jobs = Jobs(self)
+        self.piece: bytes | None = None
+        self._docs: list[str] | None = None
+        self.label = QLabel("Select a piece to see it in the corpus")
+        self.label.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["left", "piece", "right", "emitted"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.table)
+        self._requests = Latest()
+        workspace.corpusChanged.connect(self._corpus_changed)
+
+    @property
+    def busy(self) -> int:
+        return self.jobs.busy
+
+    def _corpus_changed(self) -> None:
+        self._docs = None
+        self._requests.drop_all()
+
+    def show_piece(self, piece: bytes) -> None:
+        tok = self.workspace.tokenizer
+        self.piece = piece
+        if tok is None:
+            return
+        if not is_complete(piece):
+            self.table.setRowCount(0)
+            self.label.setText(f"{piece_label(piece)} is not whole characters: not searchable")
+            return
+        ws, docs = self.workspace, self._docs
+        self.label.setText(f"Searching for {piece_label(piece)}…")
+
+        def work() -> tuple[list[str], list[Hit]]:
+            texts = docs if docs is not None else ws.read_documents(CONCORDANCE_DOCS)
+            hits = concordance([piece.decode()], texts, context=30, limit=CONCORDANCE_HITS)
+            return texts, mark_emitted(hits, texts, tok)
+
+        def done(result: tuple[list[str], list[Hit]]) -> None:
+            self._docs = result[0]
+            self._show(piece, *result)
+
+        def failed(message: str) -> None:
+            self.label.setText(f"Search failed: {message.splitlines()[0]}")
+
+        self.jobs.run(work, done, failed, self._requests)
+
+    def _show(self, piece: bytes, docs: list[str], hits: list[Hit]) -> None:
+        self.table.setRowCount(len(hits))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for row, h in enumerate(hits):
+            cells = [h.left, h.match, h.right, "yes" if h.emitted else "no"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(piece_label(text.encode("utf-8", "surrogatepass")))
+                if col == 0:
+                    item.setTextAlignment(right)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        emitted = sum(1 for h in hits if h.emitted)
+        more = "+" if len(hits) >= CONCORDANCE_HITS else ""
+        self.label.setText(
+            f"{piece_label(piece)}: {len(hits)}{more} occurrences in the first {len(docs):,} "
+            f"documents; emitted as a token in {emitted}"
+        )
