@@ -166,7 +166,8 @@ def test_full_training_run_through_the_gui(qtbot, workspace, tmp_path, settle):
     ]
     run = workspace.runs[-1]
     assert not run.cancelled and set(run.models) == {300, 400}
-    assert run.params["sizes"] == [400, 300] and run.params["order"] == 6
+    assert run.settings.vocab_sizes == (400, 300) and run.settings.order == 6
+    assert workspace.train_settings == run.settings  # the workspace holds the settings
     assert run.heldout[400] >= run.heldout[300] > 1
     for chart in view.charts.charts():
         chart.flush()

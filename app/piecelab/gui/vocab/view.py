@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -375,6 +376,9 @@ class VocabView(QWidget):
 
     def save_as(self) -> bool:
         return saving.save_as(self, self.workspace)
+
+    def save_to(self, path: Path) -> bool:
+        return saving.save_to(self, self.workspace, path)
 
     def _dirty_changed(self, dirty: bool) -> None:
         if not dirty:
