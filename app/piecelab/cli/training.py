@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .corpus_args import add_corpus_options, open_corpus
 from .errors import CliError
+from .outputs import check_outputs
 from .progress import ProgressBar
 
 
@@ -79,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     trainer = settings.trainer()
     out = Path(args.output)
-    if not out.parent.is_dir():
-        raise CliError(f"{out.parent}: no such folder for the output")
+    sizes = settings.vocab_sizes
+    name = args.output
+    targets = [name] if len(sizes) == 1 else [f"{name}.{s}" for s in sorted(sizes, reverse=True)]
+    check_outputs(targets, args.corpus)
     heldout = args.heldout / 100
     corpus = open_corpus(args, heldout)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
@@ -113,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         corpus.close()
-    for path in trainer.save(out):
+    try:
+        saved = trainer.save(out)
+    except OSError as exc:
+        raise CliError(f"{exc.filename or out}: cannot write the model ({exc.strerror})") from None
+    for path in saved:
         print(path)
     return 0
