@@ -11,8 +11,6 @@ import json
 import math
 import random
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from piecelab.engine import CorpusOptions, Metric, Model, TrainSettings, parse_piece
 from piecelab.engine.vocab_columns import (
@@ -596,66 +594,3 @@ def test_heldout_reevaluated_after_edits_and_concordance(qtbot, workspace, settl
 
 
 # ---------------------------------------------------------------- autosave
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def test_autosave_and_recovery(qtbot, tmp_path, monkeypatch, settle):
-    monkeypatch.setenv(autosave.ENV_DIR, str(tmp_path / "rec"))
-    ws = Workspace()
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    saver = autosave.install_autosave(window, ws)
-    saver.timer.setInterval(50)
-    model = Model.from_counts(tiny_counts())
-    assert not saver.save_now()  # nothing unsaved: nothing written
-    with qtbot.waitSignal(ws.modelEdited, timeout=LONG):
-        ws.set_model(model, edited=True)
-    qtbot.waitUntil(lambda: saver.saves >= 1, timeout=5000)
-    assert Model.load(saver.model_path).pieces == model.pieces
-    ws.save_model(tmp_path / "clean.model")  # a clean save removes the autosave
-    assert not saver.model_path.exists()
-    with qtbot.waitSignal(ws.modelEdited, timeout=LONG):
-        ws.set_model(model, edited=True)
-    assert saver.save_now()
-    # pretend this process crashed: its files now belong to a dead pid
-    pid = dead_pid()
-    for p in (saver.model_path, saver.meta_path):
-        p.rename(p.with_name(f"autosave-{pid}{p.suffix}"))
-    saver.timer.stop()
-    offered = []
-    monkeypatch.setattr(autosave, "ask_recover", lambda parent, rec: offered.append(rec) or True)
-    ws2 = Workspace()
-    window2 = QMainWindow()
-    qtbot.addWidget(window2)
-    with qtbot.waitSignal(ws2.modelEdited, timeout=LONG):
-        autosave.install_autosave(window2, ws2)
-    assert len(offered) == 1 and offered[0].original == str(tmp_path / "clean.model")
-    assert ws2.model.pieces == model.pieces and ws2.dirty
-    assert autosave.find_recoveries(tmp_path / "rec") == []
-    # a clean exit removes this session's autosave
-    window2.show()
-    window2.autosaver.save_now()
-    assert window2.autosaver.model_path.exists()
-    window2.close()
-    qtbot.waitUntil(lambda: not window2.autosaver.model_path.exists(), timeout=2000)
-    settle()
-
-
-def test_declined_recovery_discards(qtbot, tmp_path, monkeypatch, settle):
-    folder = tmp_path / "rec"
-    folder.mkdir()
-    pid = dead_pid()
-    Model.from_counts(tiny_counts()).save(folder / f"autosave-{pid}.model")
-    (folder / f"autosave-{pid}.json").write_text(json.dumps({"original": "", "saved_at": 1.0}))
-    monkeypatch.setenv(autosave.ENV_DIR, str(folder))
-    monkeypatch.setattr(autosave, "ask_recover", lambda parent, rec: False)
-    ws = Workspace()
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    saver = autosave.install_autosave(window, ws)
-    assert not saver.offer_recovery()
-    assert list(folder.iterdir()) == [] and ws.model is None
-    settle()
