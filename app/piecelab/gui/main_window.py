@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .._version import __version__
 from ..engine import MODEL_FILE_FILTER, looks_like_model
@@ -54,6 +54,10 @@ class MainWindow(QMainWindow):
         self.workspace.modelChanged.connect(self._model_changed)
         self.workspace.modelFailed.connect(self._model_failed)
         self.workspace.dirtyChanged.connect(lambda _: self._update_title())
+        self.workspace.modelEdited.connect(self._update_title)
+        self.workspace.message.connect(self.statusBar().showMessage)
+        self.model_info = QLabel("")  # permanent: messages and menus never hide it
+        self.statusBar().addPermanentWidget(self.model_info)
         self.statusBar().showMessage("Ready")
         install_autosave(self, self.workspace)
 
@@ -106,10 +110,14 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path) -> None:
-        """Open a model the user chose; it joins the recent files once it loads."""
+    def open_path(self, path: str | Path) -> bool:
+        """Open a model the user chose (asking first about unsaved edits); it joins the
+        recent files once it loads.  False if the user kept the current model."""
+        if not saving.confirm_replace(self, self.workspace):
+            return False
         self._pending_recent = Path(path).resolve()
         self.workspace.open_model(self._pending_recent)
+        return True
 
     def recent_files(self) -> list[str]:
         value = self.settings.value(RECENT_KEY, [])
@@ -169,15 +177,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- workspace signals
     def _update_title(self) -> None:
         ws = self.workspace
-        name = Path(ws.model_path).name if ws.model_path else "model"
         star = " *" if ws.dirty else ""
-        self.setWindowTitle(f"piecelab — {name}{star}" if ws.model is not None else "piecelab")
+        title = f"piecelab — {ws.model_label}{star}" if ws.model is not None else "piecelab"
+        self.setWindowTitle(title)
+        if ws.tokenizer is not None:
+            self.model_info.setText(f"{ws.model_label}: {ws.tokenizer.vocab_size:,} ids{star}")
 
     def _model_changed(self) -> None:
         ws = self.workspace
         self._update_title()
-        name = Path(ws.model_path).name if ws.model_path else "model"
-        self.statusBar().showMessage(f"{name}: {ws.tokenizer.vocab_size:,} ids")
+        self.statusBar().showMessage(f"Opened {ws.model_label}: {ws.tokenizer.vocab_size:,} ids")
         if self._pending_recent is not None and ws.model_path == self._pending_recent:
             self._add_recent(self._pending_recent)
         self._pending_recent = None
@@ -208,19 +217,7 @@ class MainWindow(QMainWindow):
             if can_close is not None and not can_close():
                 event.ignore()
                 return
-        if self.workspace.dirty:
-            answer = QMessageBox.question(
-                self,
-                "Unsaved changes",
-                "The vocabulary has unsaved changes. Save them before closing?",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
-            )
-            if answer == QMessageBox.StandardButton.Cancel or (
-                answer == QMessageBox.StandardButton.Save and not self.save()
-            ):
-                event.ignore()
-                return
+        if not saving.confirm_replace(self, self.workspace, "Closing"):
+            event.ignore()
+            return
         event.accept()

@@ -42,3 +42,27 @@ def save_to(parent: QWidget, workspace: Workspace, path: Path | None) -> bool:
         QMessageBox.warning(parent, "Could not save the model", f"{target}: {exc}")
         return False
     return True
+
+
+def confirm_replace(
+    parent: QWidget, workspace: Workspace, action: str = "Open another model"
+) -> bool:
+    """Before the model is replaced (opened, recovered, trained, closed): True to go on.
+
+    With unsaved edits the user chooses Save (then go on if it saved), Discard or
+    Cancel; without any, there is nothing to ask.
+    """
+    if not workspace.dirty:
+        return True
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent,
+        "Unsaved changes",
+        f"The vocabulary {workspace.model_label} has unsaved edits. Save them first?\n\n"
+        f"({action} replaces it, and its undo history.)",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        buttons.Save,
+    )
+    if answer == buttons.Cancel:
+        return False
+    return answer == buttons.Discard or save(parent, workspace)

@@ -67,12 +67,14 @@ class Workspace(QObject):
     compareChanged = Signal()
     corpusChanged = Signal()
     runsChanged = Signal()
+    message = Signal(str)  # something the user should read in the status bar
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model: Model | None = None
         self.tokenizer: Tokenizer | None = None
         self.model_path: Path | None = None
+        self.model_label = ""  # what a model without a file is called (e.g. "run 2, 16,000")
         self.compare_tokenizer: Tokenizer | None = None
         self.compare_path: Path | None = None
         self.corpus_paths: list[Path] = []
@@ -93,35 +95,42 @@ class Workspace(QObject):
         self.modelLoading.emit(str(path))
         run_in_thread(
             lambda: build_tokenizer(path),
-            lambda tok: self._adopt(tok, path, edited=False),
+            lambda tok: self._adopt(tok, path, edited=False, label=path.name),
             self._failed,
             self,
             self._model_requests,
         )
 
     def set_model(
-        self, model: Model, path: Path | object | None = KEEP_PATH, edited: bool = True
+        self,
+        model: Model,
+        path: Path | object | None = KEEP_PATH,
+        edited: bool = True,
+        label: str = "",
     ) -> None:
         """Adopt an in-memory model (an edit, or a freshly trained one).
 
         ``path`` is the file it belongs to: by default the current one (an edit),
-        ``None`` for a model with no file yet (Save then asks where).
+        ``None`` for a model with no file yet (Save then asks where); ``label``
+        names a model without a file in the title (an edit keeps the current one).
         """
         self.loading = True
         keep_path = self.model_path if path is KEEP_PATH else path
+        keep_label = self.model_label if path is KEEP_PATH and not label else label
         run_in_thread(
             lambda: build_tokenizer(model),
-            lambda tok: self._adopt(tok, keep_path, edited=edited),
+            lambda tok: self._adopt(tok, keep_path, edited=edited, label=keep_label),
             self._failed,
             self,
             self._model_requests,
         )
 
-    def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool) -> None:
+    def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool, label: str) -> None:
         self.loading = False
         self.tokenizer = tok
         self.model = tok.model
         self.model_path = path
+        self.model_label = label or (path.name if path is not None else "unsaved model")
         if edited:
             self._set_dirty(True)
             self.modelEdited.emit()
@@ -133,6 +142,10 @@ class Workspace(QObject):
     def _failed(self, message: str) -> None:
         self.loading = False
         self.modelFailed.emit(message)
+
+    def say(self, text: str) -> None:
+        """Show ``text`` in the status bar (views have no status bar of their own)."""
+        self.message.emit(text)
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty != self.dirty:
@@ -148,6 +161,7 @@ class Workspace(QObject):
             raise ValueError("choose a .model file to save to")
         self.model.save(target)
         self.model_path = target
+        self.model_label = target.name
         self._set_dirty(False)
         return target
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine import CorpusError, Metric, Model, StageDone, TrainResult
+from .. import saving
 from ..state import TrainingRun, Workspace
 from ..worker import Job
 from .charts import TrainCharts
@@ -233,7 +234,8 @@ class TrainView(QWidget):
             path = next((p for p in saved if p.name.endswith(f".{size}")), None)
             if path is None and len(saved) == 1:
                 path = saved[0]
-            self.adopt_model(result.models[size], path)
+            label = f"{run.name}, {result.models[size].vocab_size:,} ids"
+            self.adopt_model(result.models[size], path, label if path is None else "")
 
     def _cancelled(self) -> None:
         self._record(None, cancelled=True)
@@ -255,9 +257,9 @@ class TrainView(QWidget):
         self.runEnded.emit(worker.outcome)
 
     # ------------------------------------------------------------ runs
-    def adopt_model(self, model: Model, path: Path | None = None) -> None:
+    def adopt_model(self, model: Model, path: Path | None = None, label: str = "") -> None:
         """Make a trained model the workspace's current one (not an edit)."""
-        self.workspace.set_model(model, path=path, edited=False)
+        self.workspace.set_model(model, path=path, edited=False, label=label)
 
     def _runs_changed(self) -> None:
         self.runs.show_runs(self.workspace.runs)
@@ -265,15 +267,11 @@ class TrainView(QWidget):
 
     def use_run_model(self, row: int, size: int) -> None:
         """Open model ``size`` of run ``row`` (asking first if edits would be replaced)."""
-        if self.workspace.dirty:
-            answer = QMessageBox.question(
-                self,
-                "Replace the edited model?",
-                "The current model has unsaved edits. Open the trained model anyway?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.adopt_model(self.workspace.runs[row].models[size])
+        if not saving.confirm_replace(self, self.workspace, "Using the trained model"):
+            return
+        run = self.workspace.runs[row]
+        model = run.models[size]
+        self.adopt_model(model, label=f"{run.name}, {model.vocab_size:,} ids")
 
     def can_close(self) -> bool:
         """Asks before stopping a run; then cancels it and waits for it."""
