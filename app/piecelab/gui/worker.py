@@ -100,6 +100,7 @@ class Job(QObject):
     cancelled = Signal()
     failed = Signal(str)
     finished = Signal()
+    _ended = Signal(str, object)  # from the worker thread: outcome, result or message
 
     def __init__(
         self,
@@ -118,6 +119,8 @@ class Job(QObject):
         self._ticket = ticket  # several jobs of one request share a ticket
         self._done = threading.Event()
         self._started = False
+        self.auto_delete = False  # deleteLater once the outcome is delivered
+        self._ended.connect(self._deliver)  # queued: the Job lives on the GUI thread
 
     # ------------------------------------------------------------- control
     def start(self) -> Job:
@@ -158,16 +161,20 @@ class Job(QObject):
             self.outcome = "cancelled" if self.task.cancelled else "failed"
             detail = describe_error(exc)
         self._done.set()
-        if not self.wanted:
-            self._emit(self.finished)
-            return
-        if self.outcome == "succeeded":
-            self._emit(self.succeeded, result)
-        elif self.outcome == "cancelled":
-            self._emit(self.cancelled)
-        else:
-            self._emit(self.failed, detail)
-        self._emit(self.finished)
+        self._emit(self._ended, self.outcome, detail if self.outcome == "failed" else result)
+
+    def _deliver(self, outcome: str, payload: object) -> None:
+        """On the GUI thread: the outcome (unless stale), then ``finished``, in that order."""
+        if self.wanted:
+            if outcome == "succeeded":
+                self.succeeded.emit(payload)
+            elif outcome == "cancelled":
+                self.cancelled.emit()
+            else:
+                self.failed.emit(payload)
+        self.finished.emit()
+        if self.auto_delete:
+            self.deleteLater()
 
     def _event(self, ev: Event) -> None:
         if isinstance(ev, Progress):
@@ -240,7 +247,7 @@ def _call(fn, on_done, on_error, parent, latest, ticket) -> Job:
     job = Job(lambda task: fn(), parent, latest, ticket)
     job.succeeded.connect(on_done)
     job.failed.connect(on_error)
-    job.finished.connect(job.deleteLater)
+    job.auto_delete = True
     return job
 
 
