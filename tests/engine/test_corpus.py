@@ -1,15 +1,22 @@
-"""Corpus sources: formats, compressions, folders, damaged input, splits, progress, stdin."""
+"""Corpus sources: formats, compressions, folders, damaged input, splits, progress, pipes."""
 
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
 import lzma
+import os
 import re
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -294,7 +301,7 @@ def test_json_array_edge_cases(tmp_path, text, docs, problem):
             assert problem in messages and {p.path for p in c.problems} == {str(f)}
 
 
-def test_damaged_compressed_file_is_reported_unreadable(tmp_path):
+def test_damaged_compressed_file_is_reported_truncated(tmp_path):
     data = gzip.compress(("\n".join(f"line {i}" for i in range(50000)) + "\n").encode())
     cut = tmp_path / "cut.txt.gz"
     cut.write_bytes(data[: len(data) // 2])
@@ -303,7 +310,7 @@ def test_damaged_compressed_file_is_reported_unreadable(tmp_path):
     with Corpus([cut, good], opts()) as c:
         docs = list(c.documents("all"))
         assert docs[0] == "line 0" and docs[-1] == "good" and len(docs) < 50001
-        assert [p.kind for p in c.problems] == ["unreadable"]
+        assert [p.kind for p in c.problems] == ["truncated"]
 
 
 def test_problems_are_capped(tmp_path):
@@ -464,14 +471,15 @@ def test_scan_can_be_stopped(tmp_path):
 
 
 # ------------------------------------------------------------------- stdin and preview
-def test_stdin_is_spooled_so_it_can_be_read_twice(monkeypatch):
+def test_stdin_is_spooled_so_it_can_be_read_twice(monkeypatch, spool_dir):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"one\ntwo\n")))
     c = Corpus(["-"], opts())
-    spool = c.files[0]
-    assert spool.is_file() and c.size_hint == 8
+    assert c.files == [Path("-")] and c.size_hint == 0  # nothing read yet
     assert list(c.documents("all")) == ["one", "two"] == list(c.documents("all"))
+    assert c.size_hint == 8 == c.position
+    assert open_files_in(spool_dir) and os.listdir(spool_dir) == []  # anonymous
     c.close()
-    assert not spool.exists()
+    assert open_files_in(spool_dir) == [] and os.listdir(spool_dir) == []
     with pytest.raises(CorpusError, match="closed"):
         c.documents()
 
@@ -496,6 +504,312 @@ def test_preview_reads_only_what_it_needs(tmp_path):
         assert c.position == 0 and c.problems == []
         with pytest.raises(CorpusError, match="fields seen: id, other"):
             c.preview(5000)
+
+
+# ------------------------------------------------------------------- damaged corpora
+def numbered_docs(n: int) -> list[str]:
+    return [f"document {i}: " + "数据 and text, " * (i % 7 + 1) + str(i * 7919) for i in range(n)]
+
+
+@pytest.mark.parametrize("comp", [".gz", ".xz", ".zst", ".bz2"])
+def test_truncated_compressed_stream_is_reported_with_the_line(tmp_path, comp):
+    docs = numbered_docs(20000)
+    data = COMPRESS[comp](jsonl(docs))
+    f = tmp_path / f"cut.jsonl{comp}"
+    f.write_bytes(data[: len(data) * 3 // 5])
+    (tmp_path / "ok.txt").write_text("ok\n")  # a cut first bz2 block yields nothing
+    with Corpus([f, tmp_path / "ok.txt"] if comp == ".bz2" else [f], opts()) as c:
+        got = list(c.documents("all"))
+        if comp == ".bz2":
+            assert got.pop() == "ok"
+        else:
+            assert len(got) > 1000
+        assert got == docs[: len(got)]  # what came before the cut is intact
+        assert kinds(c.problems) == [(len(got) or None, "truncated")]
+        assert c.problems[0].path == str(f) and "ends early" in c.problems[0].message
+    with pytest.raises(CorpusError, match=re.escape(str(f)) + r".*\(truncated; strict mode\)"):
+        read([f], strict=True)
+
+
+def test_truncated_zst_in_a_folder_is_not_silent(tmp_path):
+    (tmp_path / "ok.txt").write_text("ok\n")
+    data = COMPRESS[".zst"](jsonl(["small", "file"]))
+    (tmp_path / "cut.jsonl.zst").write_bytes(data[: len(data) // 2])
+    with Corpus([tmp_path], opts()) as c:
+        assert list(c.documents("all")) == ["ok"]
+        assert [(p.path, p.kind) for p in c.problems] == [
+            (str(tmp_path / "cut.jsonl.zst"), "truncated")
+        ]
+
+
+def test_complete_zst_streams_are_not_called_truncated(tmp_path):
+    big = numbered_docs(5000)  # many blocks, no content size, a checksum
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(write_checksum=True).stream_writer(out, closefd=False) as w:
+        w.write(jsonl(big))
+    skippable = b"\x5a\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"abc"
+    one = zstandard.ZstdCompressor(write_content_size=False).compress(jsonl(["last"]))
+    f = tmp_path / "frames.jsonl.zst"
+    f.write_bytes(out.getvalue() + skippable + one + COMPRESS[".zst"](b""))
+    with Corpus([f], opts()) as c:
+        assert list(c.documents("all")) == [*big, "last"] and c.problems == []
+
+
+def test_gzip_crc_error_is_reported_corrupt(tmp_path):
+    docs = numbered_docs(300)
+    data = bytearray(gzip.compress(jsonl(docs)))
+    data[-8] ^= 0xFF  # the CRC-32 in the trailer
+    f = tmp_path / "crc.jsonl.gz"
+    f.write_bytes(data)
+    with Corpus([f], opts()) as c:
+        assert list(c.documents("all")) == docs
+        assert kinds(c.problems) == [(300, "corrupt")] and "CRC" in c.problems[0].message
+    with pytest.raises(CorpusError, match=re.escape(f"{f}:300: ") + ".*CRC.*corrupt"):
+        read([f], strict=True)
+
+
+def test_bad_json_lines_are_counted_past_the_cap_and_strict_stops(tmp_path):
+    from piecelab.engine.corpus import problem_summary
+
+    lines, bad = [], []
+    for i in range(1, 1185):
+        if i >= 7 and i % 6 == 1 and len(bad) < 184:
+            lines.append(f'{{"text": "broken {i}"')
+            bad.append(i)
+        else:
+            lines.append(json.dumps({"text": f"doc {i}"}))
+    f = tmp_path / "b.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    with Corpus([f], opts(max_problems=10)) as c:
+        assert len(list(c.documents("all"))) == 1184 - 184
+        assert [p.line for p in c.problems] == bad[:10] and c.problems_dropped == 174
+        assert c.problem_counts == {(str(f), "bad-json"): 184}
+        summary = c.problem_summary()
+        assert summary[0] == "184 problems in 1 file:"
+        assert summary[1].startswith(f"{f}: 184 bad-json problems, the first at line 7: not valid")
+        rough = problem_summary(c.problems, c.problems_dropped)
+        assert rough[0] == "184 problems in at least 1 file:"
+    with pytest.raises(CorpusError, match=re.escape(f"{f}:7: not valid JSON")):
+        read([f], strict=True)
+
+
+def test_problem_summary_groups_by_file_and_kind(tmp_path):
+    from piecelab.engine.corpus import problem_summary
+
+    probs = [
+        Problem("a.jsonl.gz", 120, "truncated", "the compressed stream ends early"),
+        *(Problem("b.jsonl", n, "bad-json", "not valid JSON; skipped") for n in (7, 9, 30)),
+        Problem("b.jsonl", 8, "invalid-utf8", "invalid UTF-8"),
+    ]
+    assert problem_summary(probs) == [
+        "5 problems in 2 files:",
+        "a.jsonl.gz:120: truncated: the compressed stream ends early",
+        "b.jsonl: 3 bad-json problems, the first at line 7: not valid JSON; skipped",
+        "b.jsonl:8: invalid-utf8: invalid UTF-8",
+    ]
+    assert problem_summary(probs, limit=1)[-1] == "… and 2 more (file, kind) groups"
+    assert problem_summary([]) == []
+
+
+# ------------------------------------------------------------------------------- pipes
+@pytest.fixture
+def spool_dir(tmp_path, monkeypatch):
+    """Temporary files go here, so a test can see that none is left behind."""
+    d = tmp_path / "spool"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+def open_files_in(folder: Path) -> list[str]:
+    """Files this process holds open inside ``folder`` (Linux; [] elsewhere)."""
+    proc = Path("/proc/self/fd")
+    if not proc.is_dir():
+        return []
+    out = []
+    for fd in proc.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            out.append(target)
+    return out
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A FIFO; afterwards, any reader or writer left blocked on it by a failure is freed."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    path = tmp_path / "corpus.fifo"
+    os.mkfifo(path)
+    yield path
+    for flags in (os.O_WRONLY, os.O_RDONLY):
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, flags | os.O_NONBLOCK))
+
+
+def within(fn, timeout: float = 60.0):
+    """``fn()`` run in a thread: its result, or a failure instead of a hung test."""
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # handed to the test
+            out["error"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f"still blocked after {timeout} s"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def feed(path: Path, data: bytes, delay: float = 0.0) -> threading.Thread:
+    """Write ``data`` into a FIFO from another thread (after ``delay``), then close it."""
+
+    def write() -> None:
+        with open(path, "wb") as f:
+            time.sleep(delay)
+            f.write(data)
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    return t
+
+
+def two_passes(source: str, **kw) -> tuple[list[str], list[str]]:
+    with Corpus([source], opts(**kw)) as c:
+        return list(c.documents("all")), list(c.documents("all"))
+
+
+def test_fifo_is_read_once_and_every_document_is_kept(fifo, spool_dir):
+    docs = numbered_docs(300)  # about 60 KB: more than one pipe buffer
+    feed(fifo, jsonl(docs))
+    c = Corpus([fifo], opts())
+    first = within(lambda: list(c.documents("all")))
+    assert first == docs and c.size_hint == len(jsonl(docs)) == c.position
+    assert list(c.documents("all")) == docs  # the second pass reads the copy
+    assert open_files_in(spool_dir) and os.listdir(spool_dir) == []
+    c.close()
+    assert open_files_in(spool_dir) == [] and os.listdir(spool_dir) == []
+
+
+def test_pipe_from_a_process_by_dev_fd(tmp_path, spool_dir):
+    if not Path("/dev/fd").is_dir():
+        pytest.skip("no /dev/fd")
+    docs = numbered_docs(300)
+    f = tmp_path / "docs.txt"
+    f.write_text("\n".join(docs) + "\n")
+    with subprocess.Popen(["cat", str(f)], stdout=subprocess.PIPE) as cat:
+        first, second = within(lambda: two_passes(f"/dev/fd/{cat.stdout.fileno()}"))
+    assert first == docs == second
+
+
+@pytest.mark.parametrize("source", ["/dev/stdin", "-"])
+def test_stdin_pipe_of_a_real_process(tmp_path, source):
+    docs = numbered_docs(300)
+    code = (
+        "import sys; from piecelab.engine.corpus import Corpus, CorpusOptions\n"
+        "with Corpus([sys.argv[1]], CorpusOptions(heldout=0)) as c:\n"
+        "    a, b = list(c.documents('all')), list(c.documents('all'))\n"
+        "print(len(a), a == b, a[0])\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-c", code, source],
+        input=gzip.compress(jsonl(docs)),
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.decode().split() == ["300", "True", "document", "0:", *docs[0].split()[2:]]
+    assert os.listdir(tmp_path) == []
+
+
+def test_stdin_pipe_is_read_once(monkeypatch, spool_dir):
+    docs = numbered_docs(300)
+    r, w = os.pipe()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.FileIO(r, "rb")))
+    threading.Thread(target=lambda: os.fdopen(w, "wb").write(jsonl(docs)), daemon=True).start()
+    try:
+        assert within(lambda: two_passes("-")) == (docs, docs)
+    finally:
+        sys.stdin.close()
+    assert open_files_in(spool_dir) == [] and os.listdir(spool_dir) == []
+
+
+def test_empty_fifo_is_an_empty_corpus(fifo):
+    feed(fifo, b"")
+    with pytest.raises(CorpusError, match=re.escape(f"the corpus is empty: {fifo}")):
+        within(lambda: two_passes(str(fifo)))
+
+
+def test_fifo_without_a_writer_waits_like_cat(fifo):
+    start = time.monotonic()
+    c = Corpus([fifo], opts())  # opening is left to the first pass
+    assert time.monotonic() - start < 5
+    docs: list[str] = []
+    reader = threading.Thread(target=lambda: docs.extend(c.documents("all")), daemon=True)
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and docs == []  # waiting for a writer, not failing
+    feed(fifo, b"late\n", delay=0.2)  # a writer that is slow to write
+    reader.join(60)
+    assert not reader.is_alive() and docs == ["late"]
+    c.close()
+
+
+def test_single_pass_without_a_copy(fifo, spool_dir):
+    feed(fifo, b"one\ntwo\n")
+    with Corpus([fifo], opts(spool=False)) as c:
+        assert within(lambda: list(c.documents("all"))) == ["one", "two"]
+        assert open_files_in(spool_dir) == []
+        with pytest.raises(CorpusError, match=re.escape(f"{fifo}: can be read only once")):
+            list(c.documents("all"))
+
+
+def test_abandoned_pass_then_close_leaves_nothing(fifo, spool_dir):
+    docs = numbered_docs(3000)
+    feed(fifo, jsonl(docs))
+    c = Corpus([fifo], opts())
+    it = c.documents("all")
+    assert within(lambda: [next(it) for _ in range(10)]) == docs[:10]
+    assert c.preview(3) == [(str(fifo), d) for d in docs[:3]]
+    it.close()
+    assert within(lambda: list(c.documents("all"))) == docs  # the rest is still there
+    c.close()
+    assert open_files_in(spool_dir) == [] and os.listdir(spool_dir) == []
+
+
+def test_devices(tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    with pytest.raises(CorpusError, match=r"^/dev/zero: a device that never ends"):
+        Corpus(["/dev/zero"], opts())
+    with pytest.raises(CorpusError, match=r"^the corpus is empty: /dev/null"):
+        within(lambda: two_passes("/dev/null"))
+
+
+def test_training_from_a_fifo_matches_the_file(tmp_path, fifo):
+    from piecelab.engine.trainer import Trainer
+
+    docs = numbered_docs(400)
+    f = tmp_path / "docs.jsonl"
+    f.write_bytes(jsonl(docs))
+    feed(fifo, jsonl(docs))
+    models = []
+    for source in (fifo, f):
+        trainer = Trainer(order=4, max_vocab_size=300, min_count=2)
+        with Corpus([source], opts()) as c:
+            within(lambda c=c, trainer=trainer: trainer.train(c))
+        models.append(trainer.pieces)
+    assert models[0] == models[1]
 
 
 # ---------------------------------------------------------------------------- property

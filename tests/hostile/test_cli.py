@@ -190,3 +190,58 @@ def test_any_seed_works_or_is_refused_in_one_line(model_path, seed):
         one_line_error(proc)
     else:
         assert proc.stderr.strip() == "" and proc.stdout.strip()
+
+
+# ---------------------------------------------------------------- damaged and piped corpora
+def _damaged_corpus(tmp_path: Path) -> Path:
+    lines = [json.dumps({"text": f"document {i} 文档"}) for i in range(300)]
+    lines[7] = lines[7][:-3]  # bad JSON
+    lines[40] = "{not json"
+    path = tmp_path / "damaged.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_eval_reports_damaged_lines_and_strict_stops(tmp_path, model_path):
+    corpus = _damaged_corpus(tmp_path)
+    proc = piecelab("eval", "-m", str(model_path), str(corpus), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["documents"] == 298
+    assert "Traceback" not in proc.stderr
+    assert "2 problems" in proc.stderr and "damaged.jsonl" in proc.stderr
+    assert "line 8" in proc.stderr  # the first bad line, 1-based
+    strict = piecelab("eval", "-m", str(model_path), str(corpus), "--strict")
+    assert strict.returncode == 2
+    one_line_error(strict, "damaged.jsonl", "8", "strict")
+
+
+def test_train_reports_damaged_lines(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    good = [json.dumps({"text": f"文档 {i} some text here"}) for i in range(400)]
+    corpus.write_text("\n".join([*good[:200], "{broken", *good[200:]]) + "\n")
+    out = tmp_path / "m.model"
+    proc = piecelab("train", str(corpus), "-o", str(out), "--vocab-size", "300", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and "c.jsonl" in proc.stderr and "bad-json" in proc.stderr
+
+
+def test_eval_reads_every_document_from_a_pipe(tmp_path, model_path):
+    lines = [json.dumps({"text": f"document {i} 文档"}) for i in range(300)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(lines) + "\n")
+    with open(corpus, "rb") as fh:  # /dev/stdin: a pipe the command cannot rewind
+        cat = subprocess.Popen(["cat"], stdin=fh, stdout=subprocess.PIPE)
+        proc = piecelab("eval", "-m", str(model_path), "/dev/stdin", "--json", stdin=cat.stdout)
+        cat.wait()
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["documents"] == 300
+
+
+def test_train_reads_a_pipe_twice(tmp_path):
+    with open(CORPUS, "rb") as fh:
+        out = tmp_path / "m.model"
+        proc = piecelab(
+            "train", "-", "-o", str(out), "--vocab-size", "300", "-q", stdin=fh, timeout=300
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert Model.load(out).vocab_size <= 300

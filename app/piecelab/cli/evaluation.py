@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from .corpus_args import add_corpus_options, open_corpus
+from .corpus_args import add_corpus_options, open_corpus, report_problems
 from .errors import CliError
 
 
@@ -25,9 +26,10 @@ def run(args: argparse.Namespace) -> int:
         tok = Tokenizer(args.model)
     except ModelFormatError as exc:
         raise CliError(str(exc)) from None
-    corpus = open_corpus(args, 0.0)
+    corpus = open_corpus(args, 0.0, passes=1)
     try:
         result = evaluate(tok, corpus.documents("all"), workers=args.workers)
+        report_problems(corpus, sys.stderr)
     except CorpusError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .corpus_args import add_corpus_options, open_corpus
+from .corpus_args import add_corpus_options, open_corpus, report_problems
 from .errors import CliError
 from .outputs import check_outputs
 from .progress import ProgressBar
@@ -114,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except Cancelled:
         return 130
+    else:
+        report_problems(corpus, sys.stderr)
     finally:
         corpus.close()
     try:

@@ -7,7 +7,15 @@ modules behind them can be rearranged freely.
 
 # first: numba's cache stamps must cover the whole engine before any kernel is defined
 from . import kernel_cache  # noqa: F401  (installs on import)
-from .corpus import Corpus, CorpusError, CorpusOptions, Problem, SourceStats, is_heldout
+from .corpus import (
+    Corpus,
+    CorpusError,
+    CorpusOptions,
+    Problem,
+    SourceStats,
+    is_heldout,
+    problem_summary,
+)
 from .corpus_scan import ScanResult, scan_corpus
 from .edit import EditError, add_piece, delete_pieces, estimate_count, set_count, unreachable
 from .evaluation import Evaluation, evaluate, sample_documents
@@ -111,6 +119,7 @@ __all__ = [
     "parse_piece",
     "parse_sizes",
     "piece_label",
+    "problem_summary",
     "rate_text",
     "sample_documents",
     "scan_corpus",

@@ -2,9 +2,13 @@
 
 A :class:`Corpus` never holds the text: each pass re-opens the files and yields one
 document (a ``str``) at a time, so the trainer can read a corpus larger than memory twice.
-Damaged input is reported as :class:`Problem` records (file, line) and reading goes on;
-only an unusable corpus raises :class:`CorpusError`: a missing path, a JSON file where no
-object has the field, or a pass that found no document at all.
+Damaged input (a cut or corrupt compressed stream, bad JSON, invalid UTF-8, a file that
+changed or vanished between passes) is reported as :class:`Problem` records (file, line)
+and reading goes on, unless ``strict``; :func:`problem_summary` words them for people.
+Only an unusable corpus raises :class:`CorpusError`: a missing path, an endless device, a
+JSON file where no object has the field, or a pass that found no document at all.
+Pipes, FIFOs and stdin are read once and kept in a temporary file for the next pass
+(:mod:`.corpus_spool`).
 
 Policies: lines are held at most ``max_line_bytes`` at a time; a longer ``.txt`` line
 becomes several documents cut between characters (the trainer chunks documents anyway),
@@ -15,19 +19,21 @@ The held-out split hashes each document's text, so it ignores file order (:func:
 
 from __future__ import annotations
 
+import errno
 import fnmatch
+import functools
 import hashlib
 import os
-import shutil
+import stat
 import sys
-import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import corpus_formats as cf
+from . import corpus_spool as sp
 
 STDIN_NAME = "<stdin>"
 _SPLITS = ("train", "heldout", "all")
@@ -50,6 +56,8 @@ class CorpusOptions:
     exclude: tuple[str, ...] = ()
     max_problems: int = 1000
     max_line_bytes: int = cf.MAX_LINE_BYTES
+    strict: bool = False  # the first problem raises CorpusError instead of being recorded
+    spool: bool = True  # keep a copy of pipes and stdin; False: one pass only, no disk
 
 
 @dataclass
@@ -58,7 +66,9 @@ class Problem:
 
     path: str
     line: int | None
-    kind: str  # invalid-utf8 binary not-text bad-json missing-field long-line unreadable
+    # truncated corrupt unreadable changed skipped binary not-text bad-json invalid-utf8
+    # missing-field long-line
+    kind: str
     message: str
 
     def __str__(self) -> str:
@@ -115,20 +125,69 @@ def is_heldout(text: str, fraction: float) -> bool:
     return int.from_bytes(digest, "big") < fraction * 18446744073709551616.0
 
 
+def problem_summary(
+    problems: Sequence[Problem],
+    dropped: int = 0,
+    limit: int = 10,
+    counts: Mapping[tuple[str, str], int] | None = None,
+) -> list[str]:
+    """A few lines for people: the total, then one line per (file, kind) with its count and
+    first occurrence; ``counts`` (``Corpus.problem_counts``) gives exact totals past the cap.
+
+    Grouping keeps a file with 184 bad lines to one line, so the CLI and GUI can show it all.
+    """
+    first: dict[tuple[str, str], Problem] = {}
+    tally: dict[tuple[str, str], int] = {}
+    for p in problems:
+        key = (p.path, p.kind)
+        first.setdefault(key, p)
+        tally[key] = tally.get(key, 0) + 1
+    if counts is not None:
+        tally = dict(counts)
+    total = sum(tally.values()) if counts is not None else len(problems) + dropped
+    if not total:
+        return []
+    files = len({path for path, _ in tally})
+    some = "" if counts is not None or not dropped else "at least "
+    out = [f"{_n(total, 'problem')} in {some}{_n(files, 'file')}:"]
+    for key, count in list(tally.items())[:limit]:
+        p = first.get(key)
+        if p is None:
+            out.append(f"{key[0]}: {count:,} {key[1]} problems (not listed)")
+        elif count == 1:
+            where = p.path if p.line is None else f"{p.path}:{p.line}"
+            out.append(f"{where}: {p.kind}: {p.message}")
+        else:
+            at = f" at line {p.line:,}" if p.line is not None else ""
+            out.append(f"{p.path}: {count:,} {p.kind} problems, the first{at}: {p.message}")
+    if len(tally) > limit:
+        out.append(f"… and {len(tally) - limit:,} more (file, kind) groups")
+    if dropped and counts is None:
+        out.append(f"… and {dropped:,} more problems not listed")
+    return out
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass
 class _Entry:
     name: str  # shown in problems and stats
     path: Path
     size: int
     fmt: str
+    mtime: int = 0  # st_mtime_ns at opening, to notice a file changed between passes
+    pipe: sp.PipeSource | None = None  # a read-once source and its copy
 
 
 class Corpus:
-    """Documents streamed from files, folders (recursive) and stdin (``"-"``).
+    """Documents streamed from files, folders (recursive), pipes and stdin (``"-"``).
 
-    stdin can be read only once, so it is spooled to a temporary file at construction
-    and removed by :meth:`close` (or when the corpus is garbage collected).
-    ``position`` and ``problems`` describe the latest pass; run one pass at a time.
+    A pipe, FIFO or stdin is read only once: as the first pass goes, its bytes are kept in
+    an anonymous temporary file that later passes read (see :mod:`.corpus_spool`);
+    :meth:`close` (or garbage collection) drops it.  ``position``, ``problems`` and
+    ``problem_counts`` describe the latest pass; run one pass at a time.
     """
 
     def __init__(
@@ -148,49 +207,40 @@ class Corpus:
         self.sources = [os.fspath(s) for s in sources]
         self.problems: list[Problem] = []
         self.problems_dropped = 0
+        self.problem_counts: dict[tuple[str, str], int] = {}  # (file, kind): exact count
         self.n_train = 0
         self.n_heldout = 0
         self._setup_problems: list[Problem] = []
-        self._spool: str | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._pipes: list[sp.PipeSource] = []
+        self._finalizer = weakref.finalize(self, _close_all, self._pipes)
         self._closed = False
         self._done = 0
         self._counter: cf.CountingFile | None = None
         self._current_size = 0
-        entries: list[_Entry] = []
-        seen: set[Path] = set()
-        for src in self.sources:
-            if src == "-":
-                if self._spool is None:
-                    self._spool_stdin()
-                    entries.append(_Entry(STDIN_NAME, Path(self._spool), 0, "auto"))  # type: ignore[arg-type]
-                continue
-            path = Path(src)
-            if path.is_dir():
-                found = self._walk(path)
-            elif path.exists():
-                found = [path]
-            else:
-                raise CorpusError(f"{src}: no such file or folder")
-            for p in found:
-                key = p.resolve()
-                if key not in seen:
-                    seen.add(key)
-                    entries.append(_Entry(str(p), p, 0, cf.format_of(p.name)))
-        for e in entries:
-            with suppress(OSError):  # an unreadable file is reported when a pass opens it
-                e.size = e.path.stat().st_size
-        self._entries = entries
+        self._entries: list[_Entry] = []
+        self._seen: set[object] = set()
+        try:
+            for src in self.sources:
+                self._add_source(src)
+        except BaseException:
+            self.close()
+            raise
+        entries = self._entries
         self.files: list[Path] = [e.path for e in entries]
         self.names: list[str] = [e.name for e in entries]
-        self.size_hint: int = sum(e.size for e in entries)
+        self._file_bytes = sum(e.size for e in entries if e.pipe is None)
+        self._reset_problems()  # what listing found shows before any pass
+
+    @property
+    def size_hint(self) -> int:
+        """Bytes on disk of all files; a pipe counts what was read of it so far."""
+        return self._file_bytes + sum(p.size for p in self._pipes)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Remove the stdin spool, if any; the corpus cannot be read afterwards."""
+        """Drop the copies of pipes and stdin; the corpus cannot be read afterwards."""
         self._closed = True
-        if self._finalizer is not None:
-            self._finalizer()
+        self._finalizer()
 
     def __enter__(self) -> Corpus:
         return self
@@ -198,27 +248,91 @@ class Corpus:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _spool_stdin(self) -> None:
-        fd, name = tempfile.mkstemp(prefix="piecelab-stdin-")
-        self._spool = name
-        self._finalizer = weakref.finalize(self, _remove, name)
-        with os.fdopen(fd, "wb") as out:
-            src = getattr(sys.stdin, "buffer", None)
-            if sys.stdin is None:
-                raise CorpusError("-: there is no standard input to read")
-            if src is not None:
-                shutil.copyfileobj(src, out, 1 << 20)
-            else:  # a text-only stand-in for stdin
-                while chunk := sys.stdin.read(1 << 20):
-                    out.write(chunk.encode("utf-8", "surrogateescape"))
+    # --------------------------------------------------------------- sources
+    def _add_source(self, src: str) -> None:
+        name = _display(src)
+        if src == "-":
+            if "-" in self._seen:
+                return
+            self._seen.add("-")
+            try:
+                opener = sp.stdin_opener()
+            except sp.SpoolError as exc:
+                raise CorpusError(f"-: {exc}") from None
+            try:
+                fd = sys.stdin.fileno()
+                mode = os.fstat(fd).st_mode
+            except (OSError, ValueError, AttributeError):  # a stand-in without a file
+                fd, mode = None, stat.S_IFIFO
+            if stat.S_ISCHR(mode) and sp.endless_device(None, fd):
+                raise CorpusError(f"-: {_ENDLESS}")
+            self._add_pipe(STDIN_NAME, Path("-"), opener, owned=False)
+            return
+        path = Path(src)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            if os.path.lexists(path):
+                raise CorpusError(f"{name}: {_link_problem(exc)}") from None
+            raise CorpusError(f"{name}: no such file or folder") from None
+        if stat.S_ISDIR(st.st_mode):
+            for p in self._walk(path):
+                self._add_file(p, walked=True)
+        elif stat.S_ISREG(st.st_mode):
+            self._add_file(path, walked=False, st=st)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in self._seen:
+                return
+            self._seen.add(key)
+            try:
+                endless = stat.S_ISCHR(st.st_mode) and sp.endless_device(src)
+            except OSError as exc:
+                raise CorpusError(f"{name}: {_os_message(exc)}") from None
+            if endless:
+                raise CorpusError(f"{name}: {_ENDLESS}")
+            self._add_pipe(name, path, functools.partial(open, path, "rb", 0), owned=True)
+        else:
+            raise CorpusError(f"{name}: not a file, folder or pipe (a socket or disk device?)")
+
+    def _add_pipe(self, name: str, path: Path, opener, owned: bool) -> None:
+        pipe = sp.PipeSource(opener, keep=self.options.spool, owned=owned)
+        self._pipes.append(pipe)
+        self._entries.append(_Entry(name, path, 0, "auto", pipe=pipe))
+
+    def _add_file(self, path: Path, walked: bool, st: os.stat_result | None = None) -> None:
+        name = _display(str(path))
+        if st is None:
+            try:
+                st = path.stat()
+            except OSError as exc:  # only a walked file: a broken link or a link loop
+                self._setup_problem(Problem(name, None, "unreadable", _link_problem(exc)))
+                return
+        key = (st.st_dev, st.st_ino)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if walked and not stat.S_ISREG(st.st_mode):
+            what = "a pipe" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+            msg = f"{what}, not a regular file; skipped (name it on its own to read it)"
+            self._setup_problem(Problem(name, None, "skipped", msg))
+            return
+        self._entries.append(
+            _Entry(name, path, st.st_size, cf.format_of(path.name), mtime=st.st_mtime_ns)
+        )
+
+    def _setup_problem(self, problem: Problem) -> None:
+        if self.options.strict:
+            raise CorpusError(f"{problem} ({problem.kind}; strict mode)")
+        self._setup_problems.append(problem)
 
     def _walk(self, folder: Path) -> list[Path]:
         include, exclude = self.options.include, self.options.exclude
         out: list[Path] = []
 
         def onerror(exc: OSError) -> None:
-            name = exc.filename or str(folder)
-            self._setup_problems.append(Problem(name, None, "unreadable", exc.strerror or ""))
+            name = _display(exc.filename or str(folder))
+            self._setup_problem(Problem(name, None, "unreadable", _os_message(exc)))
 
         for root, dirs, files in os.walk(folder, onerror=onerror):
             rel = Path(root).relative_to(folder)
@@ -231,7 +345,7 @@ class Corpus:
     # ------------------------------------------------------------- progress
     @property
     def position(self) -> int:
-        """Bytes of the files on disk consumed by the current pass (compressed bytes)."""
+        """Bytes of the files (and pipes) consumed by the current pass (compressed bytes)."""
         c = self._counter
         return self._done + (min(c.count, self._current_size) if c is not None else 0)
 
@@ -331,8 +445,7 @@ class Corpus:
 
     def _pass(self) -> Iterator[tuple[SourceStats, Iterator[str]]]:
         """One full pass: per file, its stats and its documents (consume them in order)."""
-        self.problems = list(self._setup_problems)
-        self.problems_dropped = 0
+        self._reset_problems()
         self._done = 0
         total = 0
         for entry in self._entries:
@@ -342,18 +455,34 @@ class Corpus:
                 yield stats, docs
             finally:
                 docs.close()
-            self._counter = None
-            self._done += entry.size
+            counter, self._counter = self._counter, None
+            if entry.pipe is not None:
+                self._done += counter.count if counter is not None else 0
+            else:
+                self._done += entry.size
             total += stats.documents
         if total == 0:
             raise CorpusError(self._empty_message())
 
+    def _reset_problems(self) -> None:
+        self.problems = list(self._setup_problems)
+        self.problems_dropped = 0
+        self.problem_counts = {}
+        for p in self._setup_problems:
+            key = (p.path, p.kind)
+            self.problem_counts[key] = self.problem_counts.get(key, 0) + 1
+
     def _reporter(self, name: str) -> Callable[[int | None, str, str], None]:
-        cap = self.options.max_problems
+        cap, strict = self.options.max_problems, self.options.strict
+        counts = self.problem_counts
 
         def report(line: int | None, kind: str, message: str) -> None:
+            counts[name, kind] = counts.get((name, kind), 0) + 1
+            problem = Problem(name, line, kind, message)
+            if strict:
+                raise CorpusError(f"{problem} ({kind}; strict mode)") from None
             if len(self.problems) < cap:
-                self.problems.append(Problem(name, line, kind, message))
+                self.problems.append(problem)
             else:
                 self.problems_dropped += 1
 
@@ -370,13 +499,21 @@ class Corpus:
         opts = self.options
         with ExitStack() as stack:
             try:
-                raw = stack.enter_context(cf.CountingFile(entry.path))
+                if entry.pipe is not None:
+                    raw = stack.enter_context(cf.CountingFile(entry.pipe.reader()))
+                    size = sys.maxsize  # unknown until read
+                else:
+                    raw = stack.enter_context(cf.CountingFile.open(entry.path))
+                    size = self._check_unchanged(entry, raw, report)
                 if track:
-                    self._counter, self._current_size = raw, entry.size
-                stream = stack.enter_context(cf.open_stream(entry.path, raw))
+                    self._counter, self._current_size = raw, size
+                compressed = entry.path.name.lower().endswith(_COMPRESSED)
+                stream = stack.enter_context(cf.open_stream(raw, compressed))
                 head = stream.peek(cf.SNIFF_BYTES)[: cf.SNIFF_BYTES]  # type: ignore[attr-defined]
+            except sp.SpoolError as exc:
+                raise CorpusError(f"{entry.name}: {exc}") from None
             except cf.READ_ERRORS as exc:
-                report(None, "unreadable", _os_message(exc))
+                report(None, *_damage(exc, 0, entry.pipe is None))
                 stats.skipped = True
                 return
             verdict = cf.sniff_text(head)
@@ -396,8 +533,10 @@ class Corpus:
                 for doc in docs:
                     stats.documents += 1
                     yield doc
+            except sp.SpoolError as exc:
+                raise CorpusError(f"{entry.name}: {exc}") from None
             except cf.READ_ERRORS as exc:
-                report(reader.lineno or None, "unreadable", f"{_os_message(exc)}; rest skipped")
+                report(reader.lineno or None, *_damage(exc, reader.lineno, entry.pipe is None))
             except cf.FieldMissing as exc:
                 keys = exc.args[0]
                 seen = ", ".join(keys[:20]) + (", …" if len(keys) > 20 else "")
@@ -408,14 +547,71 @@ class Corpus:
             finally:
                 stats.invalid_lines = reader.invalid_lines
 
+    @staticmethod
+    def _check_unchanged(
+        entry: _Entry, raw: cf.CountingFile, report: Callable[[int | None, str, str], None]
+    ) -> int:
+        """The size of the opened file, after reporting a change since the corpus was made
+        (passes would then see different text: the trainer's counts would not agree)."""
+        st = os.fstat(raw.fileno())
+        if (st.st_size, st.st_mtime_ns) != (entry.size, entry.mtime):
+            was = f"{entry.size:,} bytes then, {st.st_size:,} now"
+            report(None, "changed", f"changed since the corpus was opened ({was}); passes differ")
+        return st.st_size
+
     def _empty_message(self) -> str:
-        names = ", ".join(self.sources) or "no sources given"
+        names = ", ".join(map(_display, self.sources)) or "no sources given"
         if not self._entries:
             pats = ", ".join(self.options.include)
-            return f"the corpus is empty: {names} (no file matches {pats})"
+            why = "".join(f"; {p}" for p in self._setup_problems[:3])
+            return f"the corpus is empty: {names} (no readable file matches {pats}{why})"
         why = "; ".join(str(p) for p in self.problems[:3])
         more = f" ({why}{'; …' if len(self.problems) > 3 else ''})" if why else ""
         return f"the corpus is empty: {names}{more}"
+
+    def problem_summary(self, limit: int = 10) -> list[str]:
+        """:func:`problem_summary` of the latest pass, with exact counts past the cap."""
+        return problem_summary(self.problems, self.problems_dropped, limit, self.problem_counts)
+
+
+_COMPRESSED = (*cf.COMPRESSIONS, ".zstd")
+_ENDLESS = "a device that never ends (like /dev/zero), not a corpus; refused"
+
+
+def _damage(exc: BaseException, line: int, is_file: bool) -> tuple[str, str]:
+    """``(kind, message)`` for an error met while reading: truncated, corrupt, unreadable."""
+    after = f" after line {line:,}" if line else ""
+    rest = "; the rest of the file is lost" if line else "; nothing could be read"
+    if isinstance(exc, cf.Truncated):
+        return "truncated", str(exc)
+    if isinstance(exc, EOFError):
+        return "truncated", f"the compressed stream ends early{after} (cut short?){rest}"
+    if isinstance(exc, FileNotFoundError) and is_file:
+        return "unreadable", "the file disappeared after the corpus was opened"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return "unreadable", f"{_os_message(exc)}{after}{rest}"
+    stop = "; reading stopped there" if line else "; nothing could be read"
+    return "corrupt", f"damaged compressed data{after} ({_os_message(exc)}){stop}"
+
+
+def _link_problem(exc: OSError) -> str:
+    """Why a path that exists as a name cannot be opened: usually a link."""
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop; skipped"
+    if exc.errno == errno.ENOENT:
+        return "a broken symbolic link (its target is missing); skipped"
+    return f"{_os_message(exc)}; skipped"
+
+
+def _display(name: str) -> str:
+    """``name`` printable as UTF-8: bytes that are not UTF-8 (kept by the OS as lone
+    surrogates) become U+FFFD, so messages naming the file can always be shown."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _close_all(pipes: list[sp.PipeSource]) -> None:
+    for pipe in pipes:
+        pipe.close()
 
 
 def _add_text(stats: SourceStats, text: str) -> None:
@@ -440,8 +636,3 @@ def _os_message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
-
-
-def _remove(path: str) -> None:
-    with suppress(OSError):
-        os.unlink(path)

@@ -38,6 +38,9 @@ READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdErro
 Report = Callable[[int | None, str, str], None]  # (line, kind, message)
 
 _BOM = b"\xef\xbb\xbf"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+_BZ2 = (b"1AY&SY", b"\x17rE8P\x90")  # a first block, or the end of an empty stream
+_MAGICS = (b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", _ZSTD)
 _KNOWN_BINARY = (
     (b"\x89PNG", "a PNG image"), (b"\x7fELF", "an ELF executable"), (b"%PDF-", "a PDF document"),
     (b"PK\x03\x04", "a zip archive (extract it first)"), (b"GIF8", "a GIF image"),
@@ -66,40 +69,168 @@ class FieldMissing(Exception):
 
 
 class CountingFile(io.RawIOBase):
-    """A file that counts the bytes read from disk, so progress works under decompression."""
+    """A source that counts the bytes read from it, so progress works under decompression.
 
-    def __init__(self, path: Path) -> None:
-        self._f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+    :meth:`head` reads the first bytes once and serves them again to the next reads:
+    sniffing must not re-open or seek, since a pipe can do neither.
+    """
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self._head = b""
         self.count = 0
+
+    @classmethod
+    def open(cls, path: Path) -> CountingFile:
+        return cls(open(path, "rb", buffering=0))
 
     def readable(self) -> bool:
         return True
 
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def head(self, n: int) -> bytes:
+        """The first ``n`` bytes (fewer at the end); the next reads start with them again."""
+        parts, got = [], 0
+        while got < n and (chunk := self._f.read(n - got)):
+            parts.append(chunk)
+            got += len(chunk)
+        self._head = b"".join(parts)
+        self.count += got
+        return self._head
+
     def readinto(self, b) -> int:  # type: ignore[override]
-        n = self._f.readinto(b) or 0
-        self.count += n
-        return n
+        n = 0
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            if self._head or n == len(b):
+                return n
+            b = memoryview(b)[n:]  # a sniffing peek wants a full block, not just the head
+        got = self._f.readinto(b) or 0
+        self.count += got
+        return n + got
 
     def close(self) -> None:
         self._f.close()
         super().close()
 
 
-def open_stream(path: Path, raw: CountingFile) -> IO[bytes]:
+class Truncated(EOFError):
+    """A compressed file that ends before its stream does; the message says where."""
+
+
+def open_stream(raw: CountingFile, compressed_name: bool = False) -> IO[bytes]:
     """A buffered, decompressed stream over ``raw``.  The compression is found from the
-    magic bytes, not the suffix, so a renamed file still reads."""
-    with open(path, "rb") as f:
-        head = f.read(10)
+    magic bytes, not the suffix, so a renamed file still reads; ``compressed_name`` (the
+    name ends in .gz, .zst, …) makes an empty file or a cut header a :class:`Truncated`."""
+    head = raw.head(10)
+    if compressed_name and any(magic.startswith(head) for magic in _MAGICS):
+        what = "0 bytes" if not head else f"only {len(head)} bytes, inside the header"
+        raise Truncated(f"{what}, though the name says it is compressed (cut short?)")
     if head.startswith(b"\x1f\x8b\x08"):
         return gzip.GzipFile(fileobj=raw, mode="rb")
-    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+    if head[:3] == b"BZh" and head[3:4].isdigit() and (len(head) < 10 or head[4:10] in _BZ2):
         return bz2.BZ2File(raw)
     if head.startswith(b"\xfd7zXZ\x00"):
         return lzma.LZMAFile(raw)
-    if head.startswith(b"\x28\xb5\x2f\xfd"):
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(reader, READ_BUFFER)  # type: ignore[arg-type]
+    if head.startswith(_ZSTD):
+        frames = ZstdFrames(raw)
+        reader = zstandard.ZstdDecompressor().stream_reader(frames, read_across_frames=True)
+        return io.BufferedReader(_ZstdEnd(reader, frames), READ_BUFFER)
     return io.BufferedReader(raw, READ_BUFFER)
+
+
+class ZstdFrames(io.RawIOBase):
+    """Passes compressed bytes through while following zstd frame and block headers.
+
+    The zstandard reader ends quietly where a cut file ends, even inside a frame; walking
+    the headers (sizes only, a few per block) tells a complete stream from a cut one.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._skip = 0  # bytes of block data (or frame header, checksum) still to pass
+        self._buf = b""  # a header being gathered
+        self._want = 4  # its length
+        self._state = "magic"  # magic, skippable, descriptor, block; "" once lost
+        self._checksum = False
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def complete(self) -> bool:
+        """Whether the bytes so far end between frames (or stopped being zstd frames)."""
+        return not self._state or (self._state == "magic" and not self._skip and not self._buf)
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        n = self._raw.readinto(b) or 0
+        if self._state:
+            self._walk(memoryview(b)[:n])
+        return n
+
+    def _walk(self, data: memoryview) -> None:
+        i, n = 0, len(data)
+        while i < n and self._state:
+            if self._skip:
+                step = min(self._skip, n - i)
+                self._skip -= step
+                i += step
+                continue
+            take = data[i : i + self._want - len(self._buf)]
+            self._buf += take
+            i += len(take)
+            if len(self._buf) == self._want:
+                header, self._buf = self._buf, b""
+                self._header(header)
+
+    def _header(self, h: bytes) -> None:
+        state = self._state
+        if state == "magic":
+            if h == _ZSTD:
+                self._state, self._want = "descriptor", 1
+            elif h[1:] == b"\x2a\x4d\x18" and h[0] & 0xF0 == 0x50:
+                self._state = "skippable"
+            else:
+                self._state = ""  # not a frame: the decompressor reports it
+        elif state == "skippable":
+            self._skip, self._state = int.from_bytes(h, "little"), "magic"
+        elif state == "descriptor":
+            d = h[0]
+            single = d & 0x20
+            size_bytes = (1 if single else 0, 2, 4, 8)[d >> 6]
+            self._skip = (0 if single else 1) + (0, 1, 2, 4)[d & 3] + size_bytes
+            self._checksum = bool(d & 4)
+            self._state, self._want = "block", 3
+        else:  # a block header: last flag, type, size
+            v = int.from_bytes(h, "little")
+            self._skip = 1 if (v >> 1) & 3 == 1 else v >> 3  # an RLE block holds one byte
+            if v & 1:
+                self._skip += 4 * self._checksum
+                self._state, self._want = "magic", 4
+
+
+class _ZstdEnd(io.RawIOBase):
+    """The decompressed stream; at its end, a :class:`Truncated` if a frame was cut."""
+
+    def __init__(self, reader: IO[bytes], frames: ZstdFrames) -> None:
+        self._reader, self._frames = reader, frames
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        n = self._reader.readinto(b)  # type: ignore[attr-defined]
+        if not n and not self._frames.complete:
+            raise EOFError("zstd frame cut short")
+        return n
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
 
 
 def sniff_text(head: bytes) -> tuple[str, str] | None:
@@ -205,6 +336,7 @@ class DocReader:
         self.max_line = max(16, max_line)
         self.lineno = self.piece_start = self.pos = self.invalid_lines = 0
         self._last_invalid = self._last_long = -1
+        self._nul = False  # NUL bytes reported (once per file)
         self.objects = 0  # JSON objects seen, whether one had the field, and their keys
         self.found = False
         self.keys: set[str] = set()
@@ -221,6 +353,10 @@ class DocReader:
         if block.startswith(_BOM):
             block, self.pos = block[3:], 3
         while block:
+            if b"\x00" in block and not self._nul:  # one C-speed scan per block
+                self._nul = True
+                line = self.lineno + 1 + block.count(b"\n", 0, block.index(b"\x00"))
+                self.report(line, "binary", "NUL bytes: binary data in a text file? (kept)")
             if b"\n" in block:
                 if pending:
                     pending.append(block)

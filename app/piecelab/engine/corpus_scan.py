@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .corpus import Corpus, Problem, SourceStats
 from .events import Event, Rate
@@ -23,6 +23,7 @@ class ScanResult:
     n_heldout: int
     preview: list[tuple[str, str]]
     complete: bool
+    summary: list[str] = field(default_factory=list)  # the problems in a few lines
 
     @classmethod
     def empty(cls) -> ScanResult:
@@ -47,4 +48,5 @@ def scan_corpus(
         corpus.n_heldout,
         corpus.preview(preview) if complete else [],
         complete,
+        corpus.problem_summary(),
     )

@@ -95,7 +95,7 @@ class Job(QObject):
     progress = Signal(object)  # Progress (throttled)
     metric = Signal(object)  # Metric
     stageDone = Signal(object)  # StageDone
-    log = Signal(str)
+    log = Signal(object)  # Log
     succeeded = Signal(object)  # what work returned
     cancelled = Signal()
     failed = Signal(str)
@@ -184,7 +184,7 @@ class Job(QObject):
         elif isinstance(ev, StageDone):
             self._emit(self.stageDone, ev)
         elif isinstance(ev, Log):
-            self._emit(self.log, ev.message)
+            self._emit(self.log, ev)
 
     @staticmethod
     def _emit(signal, *value) -> None:

@@ -9,6 +9,7 @@ while the view is on screen (a corpus change marks the figures stale).
 from __future__ import annotations
 
 import dataclasses
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -337,10 +338,14 @@ class CorpusView(QWidget):
         size = sum(s.bytes for s in result.stats)
         state = "" if result.complete else " (cancelled: partial figures)"
         self.progress.setValue(100 if result.complete else self.progress.value())
-        self.summary.setText(
+        text = (
             f"{docs:,} documents, {_mb(size)}: {result.n_train:,} for training, "
             f"{result.n_heldout:,} held out{state}"
         )
+        if result.summary:  # damaged input is said where the figures are, not only in a tab
+            text += f"<br><span style='color:#b00'>{html.escape(result.summary[0])}</span>"
+            text += " (see Problems)"
+        self.summary.setText(text)
         self.scanned.emit(result)
 
     def can_close(self) -> bool:

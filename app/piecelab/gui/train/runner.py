@@ -121,6 +121,9 @@ def _run_job(job: TrainJob, cancel: threading.Event) -> Iterator[Event | tuple]:
             cancel=cancel,
             reestimate=job.settings.reestimate,
         )
+        if isinstance(texts, Corpus):
+            for line in texts.problem_summary():
+                yield Log(f"corpus: {line}", "warning")
         saved = trainer.save(job.output) if job.output is not None else []
         yield ("done", trainer.result, saved)
     finally:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import CorpusError, Metric, Model, StageDone, TrainResult
+from ...engine import CorpusError, Log, Metric, Model, StageDone, TrainResult
 from .. import saving
 from ..state import TrainingRun, Workspace
 from ..worker import Job
@@ -52,6 +52,7 @@ class TrainView(QWidget):
         self.worker: Job | None = None
         self.last_result: TrainResult | None = None
         self.stages_done: list[str] = []
+        self.warnings = 0  # of the current run (corpus problems, sizes not reached)
         # True: train on a thread of this process.  A frozen bundle trains here until its
         # launcher calls multiprocessing.freeze_support() (else a child would start the GUI)
         self.in_process = bool(getattr(sys, "frozen", False))
@@ -147,6 +148,7 @@ class TrainView(QWidget):
         self._prune_points = []
         self._started = time.monotonic()
         self.stages_done = []
+        self.warnings = 0
         shown = {"count n-grams", "segment corpus", "prune pieces"}
         shown |= {"re-estimate"} if job.settings.reestimate else set()
         shown |= {"evaluate"} if job.heldout > 0 else set()
@@ -157,7 +159,7 @@ class TrainView(QWidget):
         worker.progress.connect(self.stages.progress)
         worker.metric.connect(self._metric)
         worker.stageDone.connect(self._stage_done)
-        worker.log.connect(self._log)
+        worker.log.connect(self._log_event)
         worker.succeeded.connect(self._succeeded)
         worker.cancelled.connect(self._cancelled)
         worker.failed.connect(self._failed)
@@ -208,6 +210,11 @@ class TrainView(QWidget):
     def _log(self, message: str) -> None:
         self.log.appendPlainText(f"[{time.monotonic() - self._started:7.1f} s] {message}")
 
+    def _log_event(self, ev: Log) -> None:
+        self._log(f"{ev.level}: {ev.message}" if ev.level != "info" else ev.message)
+        if ev.level == "warning":
+            self.warnings += 1
+
     def _record(self, result: TrainResult | None, cancelled: bool) -> TrainingRun:
         run = TrainingRun(
             name=f"run {len(self.workspace.runs) + 1}",
@@ -227,7 +234,10 @@ class TrainView(QWidget):
         for path in outcome.saved:
             self._log(f"saved {path}")
         run = self._record(result, cancelled=False)
-        self.status.setText(f"Done in {result.elapsed:.1f} s ({run.name})")
+        note = ""
+        if self.warnings:
+            note = f"; {self.warnings} warning{'s' if self.warnings != 1 else ''}: see the log"
+        self.status.setText(f"Done in {result.elapsed:.1f} s ({run.name}){note}")
         if self.form.adopt.isChecked() and result.models and not self.workspace.dirty:
             size = max(result.models)
             saved = outcome.saved
