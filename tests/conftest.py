@@ -60,8 +60,8 @@ def shared_tokenizer():
 
 @pytest.fixture(scope="session")
 def bundled_model_path():
-    from piecelab.paths import default_model_path
+    from piecelab.paths import sample_model_path
 
-    path = default_model_path()
+    path = sample_model_path()
     assert path.is_file(), f"the bundled default model is missing: {path}"
     return path

@@ -87,15 +87,24 @@ def test_non_editable_install_has_resources(tmp_path):
     assert flags == "True True"
 
 
-def test_default_model_loads_and_tokenizes():
+def test_bundled_models_load_and_tokenize():
     from piecelab import Tokenizer
-    from piecelab.paths import default_model_path
+    from piecelab.paths import default_model_path, example_models, sample_model_path
 
-    tok = Tokenizer(str(default_model_path()))
-    assert 7000 < tok.vocab_size <= 8000
     text = "床前明月光，疑是地上霜。It is a truth universally acknowledged."
-    pieces = tok.tokenize(text)
-    assert b"".join(pieces) == text.encode() and len(pieces) < len(text)
+    sample = Tokenizer(str(sample_model_path()))
+    assert 7000 < sample.vocab_size <= 8000
+    published = Tokenizer(str(default_model_path()))  # the model the workbench opens
+    assert published.vocab_size == 79_812
+    for tok in (sample, published):
+        pieces = tok.tokenize(text)
+        assert b"".join(pieces) == text.encode() and len(pieces) < len(text)
+    # a real vocabulary keeps common English words whole
+    assert b" truth" in published.tokenize(text) and b" acknowledged" in published.tokenize(text)
+    assert [p for _, p in example_models()] == [default_model_path(), sample_model_path()]
+    license = default_model_path().with_name("bytepiece.plus.80k.LICENSE.txt")
+    assert "Apache License" in license.read_text()
+    assert "bojone/bytepiece" in (default_model_path().parent / "README.md").read_text()
 
 
 @pytest.mark.slow

@@ -44,5 +44,32 @@ def sample_corpus_path() -> Path:
     return resource_dir() / "corpus" / "sample.jsonl.gz"
 
 
-def default_model_path() -> Path:
+def guide_path() -> Path:
+    """The in-app guide (Markdown): what each view is for, and a glossary."""
+    return resource_dir() / "help" / "guide.md"
+
+
+def sample_model_path() -> Path:
+    """The 8k model piecelab trains on its sample corpus (``make model``)."""
     return resource_dir() / "models" / "sample.model"
+
+
+def published_model_path() -> Path:
+    """BytePiece's published 80k model (Apache-2.0, its license beside it)."""
+    return resource_dir() / "models" / "bytepiece.plus.80k.zip"
+
+
+def default_model_path() -> Path:
+    """The model the workbench opens at start: a real vocabulary, not a toy."""
+    return published_model_path()
+
+
+EXAMPLES = (
+    ("BytePiece plus 80k (Chinese, English, code)", published_model_path),
+    ("Sample corpus, 8k (trained here)", sample_model_path),
+)
+
+
+def example_models() -> list[tuple[str, Path]]:
+    """(menu title, path) of the bundled models that exist."""
+    return [(title, where()) for title, where in EXAMPLES if where().is_file()]

@@ -17,7 +17,18 @@ from .corpus import (
     problem_summary,
 )
 from .corpus_scan import ScanResult, scan_corpus
-from .edit import EditError, add_piece, delete_pieces, estimate_count, set_count, unreachable
+from .edit import (
+    EditError,
+    IdShift,
+    add_piece,
+    delete_pieces,
+    estimate_count,
+    id_shift,
+    parse_count,
+    retire_pieces,
+    set_count,
+    unreachable,
+)
 from .evaluation import Evaluation, evaluate, sample_documents
 from .events import (
     Cancelled,
@@ -36,6 +47,7 @@ from .model import N_SPECIAL, SPECIALS, Model, ModelFormatError, atomic_write, l
 from .model_files import MODEL_FILE_FILTER, MODEL_SUFFIXES, has_model_name, looks_like_model
 from .ngrams import MAX_ORDER
 from .normalize import TextEncodingError
+from .preview import MAX_PREVIEW_BYTES, PreviewTokenizer
 from .render import (
     format_prob,
     hex_bytes,
@@ -54,17 +66,22 @@ from .vocab_columns import (
     SCRIPTS,
     VocabColumns,
     VocabFilter,
+    compact_count,
     compile_regex,
     filter_mask,
     script_classes,
 )
+from .warmup import COMPILING, PREPARING, build_tokenizer
 
 __all__ = [
+    "COMPILING",
     "MAX_ORDER",
+    "MAX_PREVIEW_BYTES",
     "MIN_VOCAB_SIZE",
     "MODEL_FILE_FILTER",
     "MODEL_SUFFIXES",
     "N_SPECIAL",
+    "PREPARING",
     "SCRIPTS",
     "SPECIALS",
     "Cancelled",
@@ -75,10 +92,12 @@ __all__ = [
     "Evaluation",
     "Event",
     "Hit",
+    "IdShift",
     "Log",
     "Metric",
     "Model",
     "ModelFormatError",
+    "PreviewTokenizer",
     "Problem",
     "Progress",
     "Rate",
@@ -97,8 +116,10 @@ __all__ = [
     "VocabFilter",
     "add_piece",
     "atomic_write",
+    "build_tokenizer",
     "chi2_sf",
     "clock",
+    "compact_count",
     "compile_regex",
     "concordance",
     "delete_pieces",
@@ -110,17 +131,20 @@ __all__ = [
     "has_model_name",
     "hex_bytes",
     "human",
+    "id_shift",
     "is_complete",
     "is_heldout",
     "load_model",
     "looks_like_model",
     "mark_emitted",
+    "parse_count",
     "parse_ids",
     "parse_piece",
     "parse_sizes",
     "piece_label",
     "problem_summary",
     "rate_text",
+    "retire_pieces",
     "sample_documents",
     "scan_corpus",
     "script_classes",

@@ -5,15 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTabWidget,
+)
 
 from .._version import __version__
-from ..engine import MODEL_FILE_FILTER, looks_like_model
-from ..paths import icon_path
+from ..engine import MODEL_FILE_FILTER, Progress, looks_like_model
+from ..paths import example_models, icon_path
 from . import saving
 from .autosave import install_autosave
 from .corpus import CorpusView
+from .help import ShortcutsDialog, TextDialog, guide_text, readme_text
 from .playground import Playground
 from .state import Workspace
 from .train import TrainView
@@ -21,6 +29,8 @@ from .vocab import VocabView
 from .worker import readable_error
 
 RECENT_KEY = "recentFiles"
+GEOMETRY_KEY = "window/geometry"
+FIRST_SIZE = 0.85  # of the screen's available area, at first start
 MAX_RECENT = 10
 
 
@@ -35,7 +45,7 @@ class MainWindow(QMainWindow):
         self.interactive = True  # False (smoke test): report problems in the status bar only
         self.setWindowTitle("piecelab")
         self.setWindowIcon(QIcon(str(icon_path())))
-        self.resize(1200, 760)
+        self.restore_geometry()
         self.setAcceptDrops(True)
         self.tabs = QTabWidget()
         self.playground = Playground(self.workspace)
@@ -57,47 +67,90 @@ class MainWindow(QMainWindow):
         self.workspace.modelEdited.connect(self._update_title)
         self.workspace.message.connect(self.statusBar().showMessage)
         self.model_info = QLabel("")  # permanent: messages and menus never hide it
+        self.preparing = QProgressBar()  # while a model's tokenizer is built (compiled)
+        self.preparing.setMaximumWidth(160)
+        self.preparing.setTextVisible(False)
+        self.preparing.hide()
+        self.statusBar().addPermanentWidget(self.preparing)
         self.statusBar().addPermanentWidget(self.model_info)
+        self.workspace.preparing.connect(self._preparing)
         self.statusBar().showMessage("Ready")
         install_autosave(self, self.workspace)
 
+    # ------------------------------------------------------------- geometry
+    def restore_geometry(self) -> None:
+        """The last session's geometry; at first start 85% of the screen, centred."""
+        saved = self.settings.value(GEOMETRY_KEY)
+        if saved is not None and self.restoreGeometry(saved):
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1200, 760)
+            return
+        area = screen.availableGeometry()
+        w, h = round(area.width() * FIRST_SIZE), round(area.height() * FIRST_SIZE)
+        self.setGeometry(
+            area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2, w, h
+        )
+
+    def save_geometry(self) -> None:
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.sync()
+
     # ------------------------------------------------------------- menus
+    def _action(self, text: str, slot, keys: object = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(keys if isinstance(keys, QKeySequence) else QKeySequence(keys))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open model…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.open_model_dialog)
-        file_menu.addAction(open_action)
+        file_menu.addAction(
+            self._action("&Open model…", self.open_model_dialog, QKeySequence.StandardKey.Open)
+        )
+        self.examples_menu = file_menu.addMenu("Open &Example")
+        for title, path in example_models():
+            self.examples_menu.addAction(
+                self._action(title, lambda _=False, p=path: self.open_path(p), tip=str(path))
+            )
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
-        compare_action = QAction("Open a model to &compare…", self)
-        compare_action.triggered.connect(self._open_compare)
-        file_menu.addAction(compare_action)
+        file_menu.addAction(self._action("Open a model to &compare…", self._open_compare))
         file_menu.addSeparator()
-        save_action = QAction("&Save model", self)
-        save_action.setShortcut(QKeySequence.StandardKey.Save)
-        save_action.triggered.connect(self.save)
-        file_menu.addAction(save_action)
-        save_as = QAction("Save model &as…", self)
-        save_as.setShortcut(QKeySequence.StandardKey.SaveAs)
-        save_as.triggered.connect(self.save_as)
-        file_menu.addAction(save_as)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About piecelab", self)
-        about.triggered.connect(
-            lambda: QMessageBox.about(
-                self,
-                "About piecelab",
-                f"piecelab {__version__}\nA workbench for byte-level Unigram vocabularies.",
-            )
+        file_menu.addAction(self._action("&Save model", self.save, QKeySequence.StandardKey.Save))
+        file_menu.addAction(
+            self._action("Save model &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         )
-        help_menu.addAction(about)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&Guide", self.show_guide, QKeySequence("F1")))
+        help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts))
+        help_menu.addAction(self._action("&README", self.show_readme))
+        help_menu.addSeparator()
+        help_menu.addAction(self._action("&About piecelab", self.show_about))
+
+    def show_guide(self) -> None:
+        TextDialog("piecelab guide", guide_text(), self).exec()
+
+    def show_readme(self) -> None:
+        TextDialog("piecelab README", readme_text(), self).exec()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self, self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About piecelab",
+            f"piecelab {__version__}\nA workbench for byte-level Unigram vocabularies.\n\n"
+            "Bundled: BytePiece's published 80k model (Apache-2.0, by Jianlin Su).",
+        )
 
     def _open_compare(self) -> None:
         self.tabs.setCurrentWidget(self.playground)
@@ -183,6 +236,16 @@ class MainWindow(QMainWindow):
         if ws.tokenizer is not None:
             self.model_info.setText(f"{ws.model_label}: {ws.tokenizer.vocab_size:,} ids{star}")
 
+    def _preparing(self, p: Progress) -> None:
+        """Progress of building the tokenizer: a bar, and words when it compiles."""
+        done = p.done >= p.total
+        self.preparing.setVisible(not done)
+        self.preparing.setRange(0, int(p.total))
+        self.preparing.setValue(int(p.done))
+        if not done:
+            steps = f"{int(p.done)} of {int(p.total)}"
+            self.statusBar().showMessage(f"{p.stage[:1].upper()}{p.stage[1:]}: {steps} …")
+
     def _model_changed(self) -> None:
         ws = self.workspace
         self._update_title()
@@ -192,6 +255,7 @@ class MainWindow(QMainWindow):
         self._pending_recent = None
 
     def _model_failed(self, message: str) -> None:
+        self.preparing.hide()
         self._pending_recent = None
         self.statusBar().showMessage("Could not open the model")
         if self.interactive:
@@ -220,4 +284,5 @@ class MainWindow(QMainWindow):
         if not saving.confirm_replace(self, self.workspace, "Closing"):
             event.ignore()
             return
+        self.save_geometry()
         event.accept()

@@ -12,8 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine import Corpus, CorpusOptions, Model, Tokenizer, TrainSettings, sample_documents
-from .worker import Latest, run_in_thread
+from ..engine import (
+    Corpus,
+    CorpusOptions,
+    Model,
+    PreviewTokenizer,
+    Tokenizer,
+    TrainSettings,
+    build_tokenizer,
+    sample_documents,
+)
+from .worker import Job, Latest, run_in_thread
 
 
 @dataclass
@@ -33,33 +42,10 @@ class TrainingRun:
 KEEP_PATH = object()  # set_model(): stay attached to the current file
 
 
-def warm_up(tok: Tokenizer) -> Tokenizer:
-    """Call every kernel the GUI uses once, so that loading or compiling them never
-    happens on the GUI thread (callers run this on a worker thread)."""
-    text = "warm up 预热\n\n"
-    tok.tokenize(text)
-    tok.tokenize(text, alpha=0.5, seed=0)
-    seg = tok.segment(text)
-    sampled = tok.segment(text, alpha=0.5, seed=0)
-    tok.log_prob(sampled, 0.5)
-    tok.top_k(text, 2, 0.5)
-    tok.count_segmentations(text)
-    tok.log_count_segmentations(text)
-    tok.matches(text)
-    tok.tokenize_batch([text, text], alpha=0.5, seed=0)
-    tok.decode(seg.ids.tolist())
-    return tok
-
-
-def build_tokenizer(model_or_path: Model | Path) -> Tokenizer:
-    """A tokenizer, warmed up (see :func:`warm_up`): the one place a model is warmed."""
-    return warm_up(
-        Tokenizer(model_or_path if isinstance(model_or_path, Model) else str(model_or_path))
-    )
-
-
 class Workspace(QObject):
     modelLoading = Signal(str)
+    previewReady = Signal()  # a plain-Python preview of the model loading (short texts)
+    preparing = Signal(object)  # Progress of building the model's tokenizer
     modelChanged = Signal()  # a different model was opened (or a run's model adopted)
     modelEdited = Signal()  # the current vocabulary changed by hand; tokenizer rebuilt
     modelFailed = Signal(str)
@@ -73,6 +59,7 @@ class Workspace(QObject):
         super().__init__(parent)
         self.model: Model | None = None
         self.tokenizer: Tokenizer | None = None
+        self.preview_tokenizer: PreviewTokenizer | None = None  # until ``tokenizer`` is ready
         self.model_path: Path | None = None
         self.model_label = ""  # what a model without a file is called (e.g. "run 2, 16,000")
         self.compare_tokenizer: Tokenizer | None = None
@@ -89,17 +76,10 @@ class Workspace(QObject):
 
     # ------------------------------------------------------------------ model
     def open_model(self, path: str | Path) -> None:
-        """Load a model in the background (building it compiles kernels on first use)."""
+        """Load a model in the background: a preview first, then the compiled tokenizer."""
         path = Path(path)
-        self.loading = True
         self.modelLoading.emit(str(path))
-        run_in_thread(
-            lambda: build_tokenizer(path),
-            lambda tok: self._adopt(tok, path, edited=False, label=path.name),
-            self._failed,
-            self,
-            self._model_requests,
-        )
+        self._load(path, path, edited=False, label=path.name)
 
     def set_model(
         self,
@@ -114,19 +94,43 @@ class Workspace(QObject):
         ``None`` for a model with no file yet (Save then asks where); ``label``
         names a model without a file in the title (an edit keeps the current one).
         """
-        self.loading = True
         keep_path = self.model_path if path is KEEP_PATH else path
         keep_label = self.model_label if path is KEEP_PATH and not label else label
-        run_in_thread(
-            lambda: build_tokenizer(model),
-            lambda tok: self._adopt(tok, keep_path, edited=edited, label=keep_label),
-            self._failed,
-            self,
-            self._model_requests,
+        self._load(model, keep_path, edited=edited, label=keep_label)
+
+    def _load(self, source: Model | Path, path: Path | None, edited: bool, label: str) -> None:
+        """Build ``source``'s tokenizer off the GUI thread.  Before any tokenizer exists
+        (first start: the kernels may need compiling) a preview comes first."""
+        self.loading = True
+        ticket = self._model_requests.ticket()
+        adopt = (path, edited, label)
+        if self.tokenizer is not None:
+            self._build(source, adopt, ticket)
+            return
+
+        def preview() -> PreviewTokenizer:
+            return PreviewTokenizer(source if isinstance(source, Model) else Model.load(source))
+
+        def shown(prev: PreviewTokenizer) -> None:
+            self.preview_tokenizer = prev
+            self.previewReady.emit()
+            self._build(prev.model, adopt, ticket)
+
+        run_in_thread(preview, shown, self._failed, self, self._model_requests, ticket)
+
+    def _build(self, source: Model | Path, adopt: tuple, ticket: int) -> None:
+        job = Job(
+            lambda task: build_tokenizer(source, task.report), self, self._model_requests, ticket
         )
+        job.progress.connect(self.preparing)
+        job.succeeded.connect(lambda tok: self._adopt(tok, *adopt))
+        job.failed.connect(self._failed)
+        job.auto_delete = True
+        job.start()
 
     def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool, label: str) -> None:
         self.loading = False
+        self.preview_tokenizer = None
         self.tokenizer = tok
         self.model = tok.model
         self.model_path = path
