@@ -157,6 +157,10 @@ def run_gui(model: str | None = None, corpus: Sequence[str] = (), smoke_test: bo
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
     collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive by this frame)
+    from .errors import ErrorReporter
+
+    if not smoke_test:  # an exception in a slot: a dialog, not only stderr
+        ErrorReporter(window).install()
     if smoke_test:
         return _smoke(app, window, resource_dir())
     return app.exec()
