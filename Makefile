@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.piecelab-installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test lint format bench bench-quick bench-gui package model clean env
+.PHONY: run test lint format bench bench-quick bench-gui package model screenshots clean env
 
 run: QT_QPA_PLATFORM =
 run: $(STAMP)
@@ -34,6 +34,10 @@ $(STAMP): pyproject.toml packaging/bootstrap.py
 # the default model shipped in resources/, trained by piecelab on the sample corpus
 model: $(STAMP)
 	$(BIN)/python resources/models/build_model.py
+
+# the README's pictures of every view, taken by driving the real window (offscreen)
+screenshots: $(STAMP)
+	$(BIN)/python docs/make_screenshots.py --out docs/screenshots
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
