@@ -72,3 +72,17 @@ def test_long_texts_wait_for_the_kernels(pair):
     preview, _ = pair
     with pytest.raises(ValueError, match="at most"):
         preview.segment("a" * (MAX_PREVIEW_BYTES + 1))
+
+
+def test_alpha_and_seed_are_checked_as_the_tokenizer_checks_them(pair):
+    preview, tok = pair
+    for bad in (float("nan"), float("inf"), "0.1"):
+        for t in (preview, tok):
+            with pytest.raises((ValueError, TypeError), match="alpha"):
+                t.segment("abc", bad, 1)
+    with pytest.raises(ValueError, match="seed"):
+        preview.segment("abc", 0.5, -1)
+    big = 2**64 - 5  # the top of the seed range: the same 64 bits reach both
+    assert same(preview.segment("abcabc a", 0.5, big), tok.segment("abcabc a", 0.5, big))
+    with pytest.raises(ValueError, match="wait for the kernels"):
+        preview.segment("abc", 1e6, 1)  # the tokenizer takes its log-domain sampler there

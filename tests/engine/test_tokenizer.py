@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from collections import Counter
@@ -320,3 +321,147 @@ def test_token_spans_and_partial_characters():
 def test_matches_lists_every_piece_occurrence(tiny_tokenizer):
     found = {(s, e) for s, e, _ in tiny_tokenizer.matches("abc")}
     assert found == {(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (0, 3)}
+
+
+# ----------------------------------------------------------------- large α (issue #14, item 11)
+def enumerate_segmentations(data: bytes, vocab) -> list[tuple[bytes, ...]]:
+    """Every way to cut ``data`` (one chunk) into pieces of ``vocab``."""
+
+    @cache
+    def rec(i: int) -> list[tuple[bytes, ...]]:
+        if i == len(data):
+            return [()]
+        return [
+            (data[i:j], *rest)
+            for j in range(i + 1, len(data) + 1)
+            if data[i:j] in vocab
+            for rest in rec(j)
+        ]
+
+    return rec(0)
+
+
+def model_distribution(tok: Tokenizer, text: str, alpha: float) -> dict:
+    """P(seg) ∝ exp(α · Σ log p) over every segmentation, from the model's own log p."""
+    lp = tok.model.log_probs()
+    segs = enumerate_segmentations(text.encode(), tok.model.index)
+    w = np.array([alpha * sum(lp[tok.model.index[p]] for p in s) for s in segs])
+    p = np.exp(w - w.max())
+    return dict(zip(segs, (p / p.sum()).tolist()))
+
+
+def pooled_chi2(observed: Counter, expected: dict, n: int) -> tuple[float, int]:
+    """Chi-square with the cells expecting fewer than 5 draws pooled into one."""
+    assert set(observed) <= set(expected), "the sampler produced a segmentation that does not exist"
+    stat, cells, rest_e, rest_o = 0.0, 0, 0.0, 0
+    for seg, p in expected.items():
+        if n * p < 5:
+            rest_e += n * p
+            rest_o += observed.get(seg, 0)
+        else:
+            stat += (observed.get(seg, 0) - n * p) ** 2 / (n * p)
+            cells += 1
+    if rest_e > 0:
+        stat += (rest_o - rest_e) ** 2 / rest_e
+        cells += 1
+    return stat, cells - 1
+
+
+@cache
+def near_tie_tokenizer() -> Tokenizer:
+    """Pieces whose segmentations of "abab…" score within a few thousandths of a nat.
+
+    The other bytes are a trillion times rarer, so p^α of a byte underflows
+    for α ≳ 25: only the log-domain sampler can draw at α = 36 or 100.
+    """
+    total = 10**13
+    la, lb = math.log(0.3), math.log(0.25)
+    logp = {b"a": la, b"b": lb, b"ab": la + lb + 0.004, b"ba": la + lb - 0.006}
+    logp[b"aba"] = logp[b"ab"] + la + 0.003
+    counts = {bytes([i]): 1 for i in range(256)}
+    counts.update({p: round(total * math.exp(v)) for p, v in logp.items()})
+    counts[b"z"] = total - sum(counts.values()) + counts[b"z"]
+    return Tokenizer(counts)
+
+
+@pytest.mark.parametrize("alpha", [36.0, 100.0])
+@pytest.mark.parametrize("text", ["ababa", "abab\x01aba"])
+def test_sampler_is_exact_at_large_alpha(alpha, text):
+    tok = near_tie_tokenizer()
+    assert tok._sampler(alpha)[1] is None  # p^α underflows: the log-domain sampler
+    n = 30_000
+    draws = tok.tokenize_batch([text] * n, alpha=alpha, seed=99)
+    observed = Counter(tuple(d) for d in draws)
+    expected = model_distribution(tok, text.replace("\x01", ""), alpha)
+    if "\x01" in text:  # the rare byte splits nothing: the same draws around it
+        left, right = text.split("\x01")
+        expected = {
+            (*sl, b"\x01", *sr): pl * pr
+            for sl, pl in model_distribution(tok, left, alpha).items()
+            for sr, pr in model_distribution(tok, right, alpha).items()
+        }
+    stat, df = pooled_chi2(observed, expected, n)
+    assert df >= 3 and stat < chi2_critical(df), f"chi2={stat:.1f} df={df}"
+    if "\x01" not in text:  # the same test rejects a sampler with the wrong temperature
+        wrong, _ = pooled_chi2(observed, model_distribution(tok, text, 0.7 * alpha), n)
+        assert wrong > chi2_critical(df)
+    # one call draws what a batch of one draws, at large α too
+    for seed in range(10):
+        assert (
+            tok.tokenize(text, alpha=alpha, seed=seed)
+            == (tok.tokenize_batch([text], alpha=alpha, seed=seed)[0])
+        )
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 2.0])
+@pytest.mark.parametrize("text", ["abcab", "cabc a你好"])
+def test_log_domain_sampler_is_exact_at_ordinary_alpha(monkeypatch, alpha, text):
+    from piecelab.engine import tokenizer as tokenizer_module
+
+    monkeypatch.setattr(tokenizer_module, "LINEAR_NATS", -1.0)
+    tok = Tokenizer(COUNTS)
+    assert tok._sampler(alpha)[1] is None
+    n = 30_000
+    observed = Counter(tuple(d) for d in tok.tokenize_batch([text] * n, alpha=alpha, seed=7))
+    stat, df = chi2_stat(observed, exact_distribution(text, alpha), n)
+    assert stat < chi2_critical(df), f"chi2={stat:.1f} df={df}"
+    expected = log_partition_reference((text * 10).encode(), alpha)
+    assert tok.log_partition(text * 10, alpha) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["abcab", "cabc a你好", "abc abca", "你好你", "ab\n\nca\nb"])
+def test_large_alpha_approaches_viterbi(tiny_tokenizer, text):
+    viterbi = tiny_tokenizer.segment(text)
+    (best, p_best), *_ = tiny_tokenizer.top_k(text, 2, 100.0)
+    assert best.pieces == viterbi.pieces and p_best > 1 - 1e-9  # no near tie in these
+    for seed in range(20):
+        assert tiny_tokenizer.tokenize(text, alpha=100, seed=seed) == viterbi.pieces
+        assert tiny_tokenizer.segment(text, 100, seed).pieces == viterbi.pieces
+        assert tiny_tokenizer.tokenize_batch([text], alpha=100, seed=seed) == [viterbi.pieces]
+    log_z = tiny_tokenizer.log_partition(text, 100)
+    assert math.isfinite(log_z)
+    assert log_z == pytest.approx(100 * viterbi.score, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("alpha", [36.0, 100.0])
+def test_large_alpha_approaches_viterbi_on_the_published_model(shared_tokenizer, alpha):
+    from ..conftest import DATA
+
+    tok = shared_tokenizer
+    cases = json.loads((DATA / "golden" / "bp80k_edge.json").read_text())
+    checked = 0
+    for case in cases:
+        text = case["text"]
+        if not 0 < len(text.encode()) < 3000:
+            continue
+        viterbi = tok.segment(text)
+        log_z = tok.log_partition(text, alpha)
+        assert math.isfinite(log_z), text[:40]
+        assert log_z >= alpha * viterbi.score - 1e-6 * abs(log_z)
+        if log_z - alpha * viterbi.score > 1e-9:
+            continue  # a near tie: other segmentations keep some probability
+        checked += 1
+        draws = {tuple(tok.tokenize(text, alpha=alpha, seed=s)) for s in range(10)}
+        assert draws == {tuple(viterbi.pieces)}, text[:40]
+    assert checked >= 20

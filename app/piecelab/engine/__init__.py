@@ -16,7 +16,14 @@ from .corpus import (
     is_heldout,
     problem_summary,
 )
-from .corpus_scan import ScanResult, scan_corpus
+from .corpus_scan import (
+    CorpusIdentity,
+    ScanResult,
+    corpus_identity,
+    line_context,
+    preview_sources,
+    scan_corpus,
+)
 from .edit import (
     EditError,
     IdShift,
@@ -43,7 +50,16 @@ from .events import (
     human,
     rate_text,
 )
-from .model import N_SPECIAL, SPECIALS, Model, ModelFormatError, atomic_write, load_model
+from .model import (
+    MAX_MODEL_BYTES,
+    MAX_PIECE_BYTES,
+    N_SPECIAL,
+    SPECIALS,
+    Model,
+    ModelFormatError,
+    atomic_write,
+    load_model,
+)
 from .model_files import MODEL_FILE_FILTER, MODEL_SUFFIXES, has_model_name, looks_like_model
 from .ngrams import MAX_ORDER
 from .normalize import TextEncodingError
@@ -60,7 +76,7 @@ from .search import Hit, concordance, mark_emitted
 from .segmentation import Segmentation, Token
 from .settings import MIN_VOCAB_SIZE, TrainSettings, parse_sizes
 from .stats import chi2_sf, goodness_of_fit
-from .tokenizer import Tokenizer
+from .tokenizer import Tokenizer, UnknownIdError, UnknownPieceError
 from .trainer import Trainer, TrainResult
 from .vocab_columns import (
     SCRIPTS,
@@ -75,7 +91,9 @@ from .warmup import COMPILING, PREPARING, build_tokenizer
 
 __all__ = [
     "COMPILING",
+    "MAX_MODEL_BYTES",
     "MAX_ORDER",
+    "MAX_PIECE_BYTES",
     "MAX_PREVIEW_BYTES",
     "MIN_VOCAB_SIZE",
     "MODEL_FILE_FILTER",
@@ -87,6 +105,7 @@ __all__ = [
     "Cancelled",
     "Corpus",
     "CorpusError",
+    "CorpusIdentity",
     "CorpusOptions",
     "EditError",
     "Evaluation",
@@ -112,6 +131,8 @@ __all__ = [
     "TrainResult",
     "TrainSettings",
     "Trainer",
+    "UnknownIdError",
+    "UnknownPieceError",
     "VocabColumns",
     "VocabFilter",
     "add_piece",
@@ -122,6 +143,7 @@ __all__ = [
     "compact_count",
     "compile_regex",
     "concordance",
+    "corpus_identity",
     "delete_pieces",
     "estimate_count",
     "evaluate",
@@ -134,6 +156,7 @@ __all__ = [
     "id_shift",
     "is_complete",
     "is_heldout",
+    "line_context",
     "load_model",
     "looks_like_model",
     "mark_emitted",
@@ -142,6 +165,7 @@ __all__ = [
     "parse_piece",
     "parse_sizes",
     "piece_label",
+    "preview_sources",
     "problem_summary",
     "rate_text",
     "retire_pieces",

@@ -3,17 +3,19 @@
 Every edit returns a new :class:`Model` (the GUI keeps the old one for undo).
 Deleting hands a piece's count to the pieces the remaining vocabulary cuts it
 into, as the trainer does when it prunes, so the counts keep summing to an
-estimate of the corpus' token count.
+estimate of the corpus' token count.  Deleting renumbers every later id
+(BytePiece ids are contiguous); retiring keeps the ids and zeroes the count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernels
-from .model import N_SPECIAL, Model
+from .model import MAX_COUNT, N_SPECIAL, Model
 from .prune import pack, split_counts
 from .trie import build_packed
 
@@ -34,10 +36,8 @@ def _piece_index(model: Model, piece: bytes | int) -> int:
     return i - N_SPECIAL
 
 
-def delete_pieces(
-    model: Model, pieces: Iterable[bytes | int], pinned: Iterable[bytes] = (), workers: int = 1
-) -> Model:
-    """Remove ``pieces`` (bytes or ids); their counts are re-split onto the rest."""
+def _removable(model: Model, pieces: Iterable[bytes | int], pinned: Iterable[bytes]) -> list[int]:
+    """Sorted indices of ``pieces``, refusing single bytes and pinned pieces."""
     drop = sorted({_piece_index(model, p) for p in pieces})
     pinned_set = set(pinned)
     for i in drop:
@@ -48,14 +48,96 @@ def delete_pieces(
             )
         if p in pinned_set:
             raise EditError(f"{p!r} is pinned; unpin it before deleting")
-    if not drop:
-        return model.copy()
+    return drop
+
+
+def _resplit(model: Model, drop: list[int], workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the other pieces, counts they gain when the ``drop`` pieces are cut
+    by them), as the trainer re-splits a pruned piece."""
     keep_mask = np.ones(len(model), dtype=bool)
     keep_mask[drop] = False
     keep = [p for p, k in zip(model.pieces, keep_mask) if k]
+    drop_pieces = [model.pieces[i] for i in drop]
+    gained = split_counts(keep, model.counts[keep_mask], drop_pieces, model.counts[drop], workers)
+    return keep_mask, gained
+
+
+def delete_pieces(
+    model: Model, pieces: Iterable[bytes | int], pinned: Iterable[bytes] = (), workers: int = 1
+) -> Model:
+    """Remove ``pieces`` (bytes or ids); their counts are re-split onto the rest.
+
+    Every later id moves down (see :func:`id_shift`); :func:`retire_pieces` keeps ids.
+    """
+    drop = _removable(model, pieces, pinned)
+    if not drop:
+        return model.copy()
+    keep_mask, gained = _resplit(model, drop, workers)
+    keep = [p for p, k in zip(model.pieces, keep_mask) if k]
     kc = model.counts[keep_mask]
-    gained = split_counts(keep, kc, [model.pieces[i] for i in drop], model.counts[drop], workers)
     return Model.from_counts(dict(zip(keep, (kc + gained).tolist())), model.source)
+
+
+def retire_pieces(
+    model: Model, pieces: Iterable[bytes | int], pinned: Iterable[bytes] = (), workers: int = 1
+) -> Model:
+    """Set ``pieces`` to count 0 but keep their slots, so that no id changes.
+
+    Text already encoded with the model still decodes the same; a zero-count
+    piece has log p = −inf, so the tokenizer never emits it.  Its count is
+    re-split onto the pieces it splits into, exactly as :func:`delete_pieces` does.
+    """
+    drop = [i for i in _removable(model, pieces, pinned) if model.counts[i] > 0]
+    if not drop:
+        raise EditError("the pieces are already retired (count 0)")
+    keep_mask, gained = _resplit(model, drop, workers)
+    out = model.copy()
+    out.counts[keep_mask] += gained
+    out.counts[drop] = 0
+    return out
+
+
+@dataclass(frozen=True)
+class IdShift:
+    """How deleting pieces renumbers the rest (ids are contiguous, by (length, bytes))."""
+
+    first: int  # the lowest deleted id; every id above it that stays moves down
+    removed: int  # pieces deleted: the most an id moves down by
+    moved: int  # how many remaining ids change
+
+    def describe(self, tense: str = "move") -> str:
+        """``ids above 1233 move down by 1`` (``tense="moved"`` after the fact)."""
+        by = "1" if self.removed == 1 else f"1 to {self.removed}"
+        if not self.moved:
+            return "no other id changes"
+        return f"ids above {self.first} {tense} down by {by} ({self.moved:,} pieces)"
+
+
+def id_shift(model: Model, pieces: Iterable[bytes | int]) -> IdShift:
+    """What :func:`delete_pieces` of ``pieces`` would do to the other ids."""
+    drop = sorted({_piece_index(model, p) for p in pieces})
+    if not drop:
+        return IdShift(0, 0, 0)
+    first = drop[0]
+    return IdShift(first + N_SPECIAL, len(drop), len(model) - first - len(drop))
+
+
+def parse_count(text: str) -> int:
+    """A count the user typed: digits, maybe grouped with ``,`` ``_`` or spaces.
+
+    Raises :class:`EditError` with a message fit to show the user.
+    """
+    digits = "".join(text.split()).replace(",", "").replace("_", "")
+    if not digits:
+        raise EditError("type a count")
+    if digits.startswith("-") and digits[1:].isdigit():
+        raise EditError("counts are whole numbers ≥ 0")
+    if not (digits.isascii() and digits.isdigit()):
+        raise EditError(f"{text.strip()!r} is not a whole number")
+    value = int(digits)
+    if value > MAX_COUNT:
+        raise EditError(f"at most {MAX_COUNT:,} (2**63 − 1)")
+    return value
 
 
 def add_piece(model: Model, piece: bytes, count: int) -> Model:

@@ -15,8 +15,20 @@ CHUNK_RE = re.compile(".*\n+|.+")
 _DIGITS_RE = re.compile(r"\d")
 
 
-class TextEncodingError(ValueError):
-    """A ``str`` that has no UTF-8 form (for example a lone surrogate)."""
+class TextEncodingError(UnicodeEncodeError):
+    """A ``str`` that has no UTF-8 form (for example a lone surrogate).
+
+    A :class:`UnicodeEncodeError` (so a :class:`UnicodeError` and a
+    :class:`ValueError`), as BytePiece's own ``str.encode`` raises, so code
+    written for BytePiece catches it; its message says which character and why.
+    """
+
+    def __str__(self) -> str:
+        bad = self.object[self.start : self.end]
+        return (
+            f"text cannot be encoded as UTF-8: {bad!r} at character {self.start} "
+            f"({self.reason}); lone surrogates are not text"
+        )
 
 
 def nfc(text: str) -> str:
@@ -29,16 +41,12 @@ def nfc(text: str) -> str:
 def to_utf8(text: str) -> bytes:
     """NFC + UTF-8 encode; a lone surrogate raises :class:`TextEncodingError`."""
     if not isinstance(text, str):
-        raise TypeError(f"expected str, got {type(text).__name__}")
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
     text = nfc(text)
     try:
         return text.encode()
     except UnicodeEncodeError as exc:
-        bad = text[exc.start : exc.end]
-        raise TextEncodingError(
-            f"text cannot be encoded as UTF-8: {bad!r} at character {exc.start} "
-            f"({exc.reason}); lone surrogates are not text"
-        ) from None
+        raise TextEncodingError(exc.encoding, exc.object, exc.start, exc.end, exc.reason) from None
 
 
 def chunks(text: str) -> list[str]:

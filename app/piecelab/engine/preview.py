@@ -19,6 +19,7 @@ import numpy as np
 from .model import N_SPECIAL, SPECIALS, Model
 from .normalize import to_utf8
 from .segmentation import Segmentation, char_of_byte
+from .tokenizer import LINEAR_NATS, _alpha, _kernel_seed, linear_spread
 
 MAX_PREVIEW_BYTES = 64 << 10  # beyond this, wait for the kernels
 _M64 = (1 << 64) - 1
@@ -73,6 +74,7 @@ class PreviewTokenizer:
         self._ids = model.index  # piece → id
         self._longest = max(1, max(map(len, model.pieces), default=1))
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
+        self._spread: float | None = None
 
     def id_to_piece(self, i: int) -> bytes | str:
         return self._id2piece[i]
@@ -89,6 +91,19 @@ class PreviewTokenizer:
     def _check(self, data: bytes) -> None:
         if len(data) > MAX_PREVIEW_BYTES:
             raise ValueError(f"the preview tokenizes at most {MAX_PREVIEW_BYTES:,} bytes")
+
+    def _check_alpha(self, alpha: object) -> float:
+        """α validated as the tokenizer does; an α whose draws take the tokenizer's
+        log-domain sampler is refused (the preview repeats only the linear one)."""
+        a = _alpha(alpha)
+        if a > 0:
+            if self._spread is None:
+                self._spread = linear_spread(self.model, self._scores)
+            if a * self._spread > LINEAR_NATS:
+                raise ValueError(
+                    f"the preview does not sample at alpha = {a:g}; wait for the kernels"
+                )
+        return a
 
     # ------------------------------------------------------------- Viterbi
     def _viterbi(self, data: bytes) -> tuple[list[int], list[int]]:
@@ -179,11 +194,10 @@ class PreviewTokenizer:
         """Viterbi (``alpha < 0``) or an exact draw, as :meth:`Tokenizer.segment`."""
         data = to_utf8(text)
         self._check(data)
-        alpha = float(alpha)
+        alpha = self._check_alpha(alpha)
         if alpha >= 0:
-            if not math.isfinite(alpha):
-                raise ValueError(f"alpha must be finite, got {alpha}")
-            ids, ends, _ = self._forward(data, alpha, 0 if seed is None else int(seed))
+            bits = 0 if seed is None else _kernel_seed(seed) & _M64  # the kernels' 64 bits
+            ids, ends, _ = self._forward(data, alpha, bits)
         else:
             ids, ends = self._viterbi(data)
         if any(i < 0 for i in ids):
@@ -203,7 +217,10 @@ class PreviewTokenizer:
     def log_partition(self, text: str | bytes, alpha: float = 1.0) -> float:
         data = text if isinstance(text, bytes) else to_utf8(text)
         self._check(data)
-        return self._forward(data, float(alpha), None)[2]
+        a = self._check_alpha(alpha)
+        if a < 0:
+            raise ValueError("alpha must be ≥ 0 for a partition function")
+        return self._forward(data, a, None)[2]
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler at ``alpha`` (exact)."""

@@ -17,9 +17,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from . import enumerations, kernels, token_lists
+from . import enumerations, kernels, sampling_log, token_lists
 from .kernels import NO_FORCED
-from .model import N_SPECIAL, SPECIALS, Model, load_model
+from .model import N_SPECIAL, SPECIALS, Model, load_model, short_repr
 from .normalize import to_utf8
 from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
@@ -27,27 +27,161 @@ from .trie import DoubleArrayTrie, build_packed, build_trie
 # the lean path: kernels that return the list, called past numba's type dispatch
 _viterbi_list = token_lists.Direct(kernels.viterbi_list)
 _sample_list = token_lists.Direct(kernels.sample_list)
+_sample_log_list = token_lists.Direct(sampling_log.sample_list)
 _iter = iter
-_MASK64 = (1 << 64) - 1
-_MASK63 = (1 << 63) - 1  # kernel seeds travel as int64
+_NEG_INF = -math.inf
+_VITERBI = -1  # the default α (the same int object as every default -1)
+_TWO63 = 1 << 63
+_TWO64 = 1 << 64
+_MASK63 = _TWO63 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
+_SPECIAL_IDS = {s: i for i, s in enumerate(SPECIALS)}
+#: The linear sampler is used while α times the widest spread of log p that one
+#: walk can meet stays under this (its weights and rescaled sums then stay
+#: normal doubles: see :meth:`Tokenizer._spread`); past it the log-domain one.
+LINEAR_NATS = 400.0
+#: top_k keeps k candidates per byte (32 bytes each): (bytes + 1) · k is capped.
+_TOP_K_CELLS = 1 << 25
 
 
-class _PieceIds(dict):
-    """Piece → id: the model's own index, plus the special tokens (no second copy)."""
+class UnknownIdError(KeyError, ValueError):
+    """An id that is not in the vocabulary.
+
+    A :class:`KeyError`, as BytePiece's dict lookup raises (and a
+    :class:`ValueError`, as piecelab raised before); ``args`` are (message, id).
+    """
+
+    def __str__(self) -> str:  # KeyError's own str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownPieceError(KeyError, ValueError):
+    """A piece that is not in the vocabulary; ``args`` are (message, piece)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class _PieceIds(Mapping):
+    """Piece → id, read-only: the model's own index plus the special tokens (no copy).
+
+    BytePiece's ``_piece2id`` is a dict with the same content; code that reads
+    it gets the same answers here (length, lookups, iteration, items).
+    """
 
     __slots__ = ("index",)
 
     def __init__(self, index: dict[bytes, int]) -> None:
-        super().__init__({s: i for i, s in enumerate(SPECIALS)})
         self.index = index
 
     def __getitem__(self, key):
         got = self.index.get(key)
-        return got if got is not None else super().__getitem__(key)
+        if got is None:
+            got = _SPECIAL_IDS.get(key)
+            if got is None:
+                raise KeyError(key)
+        return got
+
+    def get(self, key, default=None):
+        got = self.index.get(key)
+        return got if got is not None else _SPECIAL_IDS.get(key, default)
 
     def __contains__(self, key) -> bool:
-        return key in self.index or super().__contains__(key)
+        return key in self.index or key in _SPECIAL_IDS
+
+    def __len__(self) -> int:
+        return len(self.index) + len(_SPECIAL_IDS)
+
+    def __iter__(self) -> Iterator:
+        yield from self.index
+        yield from _SPECIAL_IDS
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} pieces and special tokens → ids>"
+
+
+def linear_spread(model: Model, scores: np.ndarray) -> float:
+    """The widest spread of log p one walk of the linear sampler can meet (nats).
+
+    That sampler keeps the partition of the latest end in [1e-100, 1e100]; a walk
+    from end ``q`` reads the partition at a start ``s`` where ``text[s:q]`` is a
+    suffix of a piece, which is at most exp(α · the cost of ``text[s:q-1]`` as
+    single bytes) times the latest.  So α times the largest single-byte cost of
+    a piece without its last byte (or of one byte) bounds every product's
+    exponent; under ``LINEAR_NATS`` all stay normal doubles.  A byte with no (or
+    a zero-count) single piece is costed as the rarest piece.  ``scores`` are
+    ``model.log_probs()``.
+    """
+    lengths = np.fromiter(map(len, model.pieces), np.int64, len(model.pieces))
+    piece_scores = scores[N_SPECIAL:]
+    cost = np.full(256, -float(piece_scores[np.isfinite(piece_scores)].min()))
+    singles = np.flatnonzero(lengths == 1)
+    byte_piece = np.full(256, -1, np.int64)
+    byte_piece[[model.pieces[i][0] for i in singles]] = singles
+    has = byte_piece >= 0
+    cost[has] = -piece_scores[byte_piece[has]]
+    per_byte = cost[np.frombuffer(b"".join(model.pieces), np.uint8)]
+    ends = np.cumsum(lengths)
+    per_byte[ends - 1] = 0.0  # the last byte of a piece is not in the bound
+    spread = float(np.add.reduceat(per_byte, ends - lengths).max())
+    return max(spread, float(cost.max()))
+
+
+def _alpha(alpha: object) -> float:
+    """``alpha`` as a finite float, or a TypeError/ValueError naming it."""
+    if not isinstance(alpha, (str, bytes, bytearray)):
+        try:
+            a = float(alpha)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+        else:
+            if math.isfinite(a):
+                return a
+            raise ValueError(
+                f"alpha must be a finite number, got {short_repr(alpha)} (alpha < 0 is Viterbi, "
+                "alpha >= 0 samples; large alpha approaches Viterbi)"
+            )
+    raise TypeError(
+        f"alpha must be a real number, got {short_repr(alpha)} ({type(alpha).__name__})"
+    )
+
+
+def _is_viterbi(alpha: object) -> bool:
+    """Whether α means Viterbi (α < 0), by comparisons; an α that is no number raises."""
+    try:  # an int needs no finiteness check; −inf falls through to the sampler, which refuses it
+        if alpha < 0 and (alpha.__class__ is int or alpha > _NEG_INF):  # type: ignore[operator]
+            return True
+    except (TypeError, ValueError):  # ValueError: the truth of an array
+        return _alpha(alpha) < 0  # raises, naming alpha, unless float() takes it
+    return False
+
+
+def _kernel_seed(seed: object) -> int:
+    """A seed in [0, 2**64) as the int64 with the same bits (kernels take int64)."""
+    if type(seed) is not int:
+        if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+            raise TypeError(
+                f"seed must be an int in [0, 2**64) or None, got {short_repr(seed)} "
+                f"({type(seed).__name__})"
+            )
+        seed = seed.__index__()
+    if not 0 <= seed < _TWO64:  # type: ignore[operator]
+        raise ValueError(f"seed must be in [0, 2**64) or None, got {seed}")
+    return seed - _TWO64 if seed >= _TWO63 else seed  # type: ignore[operator,return-value]
+
+
+def _check_workers(workers: object) -> None:
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not hasattr(workers, "__index__"):
+        raise TypeError(f"workers must be an int or None, got {short_repr(workers)}")
+    if workers.__index__() < 0:  # type: ignore[attr-defined]
+        raise ValueError(f"workers must be ≥ 1, or 0 / None for every core; got {workers}")
+
+
+def _check_texts(texts: object) -> None:
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts must be a sequence of str, not a single {type(texts).__name__}")
 
 
 def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], table: np.ndarray) -> list[list]:
@@ -62,15 +196,26 @@ def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], table: np.ndarr
     return out
 
 
-def _seed64(seed: int) -> int:
-    return int(seed) & _MASK64
-
-
 class Tokenizer:
     """A byte-level Unigram tokenizer, drop-in compatible with ``bytepiece.Tokenizer``.
 
     ``pieces`` is a path to a BytePiece ``.model`` (or a ``.zip`` of one), the
     decoded JSON object, a mapping of piece bytes to counts, or a :class:`Model`.
+
+    ``alpha`` (every method that takes it): a finite real number.  α < 0 gives
+    the most likely segmentation (Viterbi), as in BytePiece; α ≥ 0 draws one
+    exactly with P(seg) ∝ Π p(piece)^α: α = 0 is uniform over segmentations
+    and a large α approaches Viterbi (at α = 100 a draw is the Viterbi
+    segmentation unless two segmentations score within a few hundredths of a
+    nat).  NaN and ±inf raise :class:`ValueError`, a non-number :class:`TypeError`.
+
+    ``seed`` (the constructor, :meth:`set_seed` and every sampling call) is
+    ``None`` or an int in [0, 2**64); anything else raises.  A call without a
+    seed takes the next one of the tokenizer's own sequence.
+
+    A tokenizer pickles (and copies) as its model and seed state: the tables
+    that the kernels read are rebuilt on unpickling, so it can be sent to
+    spawned processes.
     """
 
     def __init__(
@@ -78,8 +223,20 @@ class Tokenizer:
         pieces: str | os.PathLike[str] | Mapping | Model,
         seed: int | None = None,
     ) -> None:
-        self.model = load_model(pieces)
-        model = self.model
+        self._build(load_model(pieces))
+        self.set_seed(seed)
+
+    def __getstate__(self) -> dict:
+        # the address tables must not travel: they point into this process's objects
+        return {"model": self.model, "next_seed": self._next_seed}
+
+    def __setstate__(self, state: dict) -> None:
+        self._build(state["model"])
+        self._next_seed = int(state["next_seed"]) & _MASK63
+
+    def _build(self, model: Model) -> None:
+        """Everything the kernels and the API read, from ``model`` (validated here)."""
+        self.model = model.validate()
         self._ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
         self._scores = model.log_probs()
         # the reversed packed trie drives Viterbi and sampling; the forward trie
@@ -100,8 +257,15 @@ class Tokenizer:
         self._int_table = token_lists.address_table(self._id_ints)
         self._piece2id = _PieceIds(model.index)
         self.vocab_size = model.vocab_size
-        self.set_seed(seed)
-        self._weight_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._weight_cache: dict[float, tuple[np.ndarray, np.ndarray | None, float]] = {}
+        self._spread_nats: float | None = None
+        self._lengths = np.fromiter(map(len, model.pieces), np.int64, len(model.pieces))
+        singles = np.flatnonzero(self._lengths == 1)
+        singles = singles[model.counts[singles] > 0]
+        # per byte, the index of its single-byte piece (−1: none, or a zero count)
+        self._byte_piece = np.full(256, -1, np.int64)
+        self._byte_piece[[model.pieces[i][0] for i in singles]] = singles
+        self._all_bytes = bool((self._byte_piece >= 0).all())
 
     @property
     def _trie_args(self) -> tuple:
@@ -113,82 +277,151 @@ class Tokenizer:
 
     # ------------------------------------------------------------- randomness
     def set_seed(self, seed: int | None) -> None:
-        """Seed the sampler; ``None`` draws fresh entropy."""
+        """Seed the sampler (an int in [0, 2**64)); ``None`` draws fresh entropy."""
+        if seed is not None:
+            _kernel_seed(seed)
+            seed = seed.__index__()
         self._next_seed = int(np.random.default_rng(seed).integers(0, _MASK63))
 
     def _call_seed(self, seed: int | None) -> int:
         """The seed of one call: a Weyl sequence the kernels mix with splitmix64.
 
         Integer arithmetic instead of a numpy draw, because sampling one short
-        text must not pay a microsecond for its seed.
+        text must not pay a microsecond for its seed.  A given seed is checked
+        and passed as the int64 of the same 64 bits.
         """
         if seed is not None:
-            return _seed64(seed)
+            if type(seed) is int and 0 <= seed < _TWO63:
+                return seed
+            return _kernel_seed(seed)
         self._next_seed = (self._next_seed + _GOLDEN) & _MASK63
         return self._next_seed
 
     # ------------------------------------------------------------- core calls
     def weights(self, alpha: float) -> np.ndarray:
         """p(piece)^α per id (0 for the special ids): the sampler's piece weights."""
-        return self._weights(alpha)[0]
+        return self._sampler(alpha)[0]
 
-    def _weights(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-        """(weights per id, weights per reversed-trie slot), cached per α."""
-        alpha = float(alpha)
-        w = self._weight_cache.get(alpha)
+    def _spread(self) -> float:
+        """:func:`linear_spread` of this model, computed once."""
+        if self._spread_nats is None:
+            self._spread_nats = linear_spread(self.model, self._scores)
+        return self._spread_nats
+
+    def _sampler(self, alpha: object) -> tuple[np.ndarray, np.ndarray | None, float]:
+        """(p^α per id, p^α per reversed-trie slot, α as a float), cached per α.
+
+        The slot weights are ``None`` where the linear sampler would leave the
+        range of doubles (see :meth:`_spread`): sampling then takes the
+        log-domain kernels of :mod:`~piecelab.engine.sampling_log`.  α is
+        validated here (only valid α are cached, so a cache hit needs no check).
+        """
+        a = _alpha(alpha)
+        w = self._weight_cache.get(a)
         if w is None:
             finite = np.isfinite(self._scores)
             per_id = np.zeros_like(self._scores)
-            per_id[finite] = np.exp(alpha * self._scores[finite])
+            with np.errstate(under="ignore", over="ignore"):
+                per_id[finite] = np.exp(a * self._scores[finite])
+            linear = a == 0 or (a > 0 and a * self._spread() <= LINEAR_NATS)  # α = 0: all 1
             if len(self._weight_cache) > 16:
                 self._weight_cache.clear()
-            w = (per_id, self._rev.values(per_id, 0.0))
-            self._weight_cache[alpha] = w
+            w = (per_id, self._rev.values(per_id, 0.0) if linear else None, a)
+            self._weight_cache[a] = w
         return w
 
-    def _slot_vals(self, alpha: float) -> np.ndarray:
-        """What the kernels add (Viterbi) or multiply (sampling) at each trie slot."""
-        return self._weights(alpha)[1] if alpha >= 0 else self._slot_scores
+    def _mode(self, alpha: object) -> tuple[np.ndarray, np.ndarray | None, float] | None:
+        """None for Viterbi (α < 0), else the sampler of α (see :meth:`_sampler`)."""
+        a = _alpha(alpha)
+        return None if a < 0 else self._sampler(a)
 
     def _segment(self, data: bytes, alpha: float, seed: int | None):
         if len(data) >= 2**31:
             raise ValueError("texts of 2 GiB or more must be split before tokenizing")
         arr = np.frombuffer(data, dtype=np.uint8)
-        alpha = float(alpha)
-        sampling = alpha >= 0
+        mode = self._mode(alpha)
+        if mode is None:
+            if seed is not None:
+                _kernel_seed(seed)
+            return kernels.segment(
+                arr, NO_FORCED, self._rt, self._slot_scores, self._slot_ids, -1.0, 0, 0
+            )
+        _, slot_w, a = mode
+        if slot_w is None:
+            return sampling_log.segment(
+                arr,
+                NO_FORCED,
+                self._rt,
+                self._slot_scores,
+                self._slot_ids,
+                a,
+                self._call_seed(seed),
+                0,
+            )
         return kernels.segment(
-            arr,
-            NO_FORCED,
-            self._rt,
-            self._slot_vals(alpha),
-            self._slot_ids,
-            alpha,
-            self._call_seed(seed) if sampling else 0,
-            0,
+            arr, NO_FORCED, self._rt, slot_w, self._slot_ids, a, self._call_seed(seed), 0
         )
 
-    def _listed(self, text: str, alpha: float, seed: int | None, table: np.ndarray) -> list:
+    def _listed(
+        self, text: str, alpha: float, seed: int | None, table: np.ndarray, _default=_VITERBI
+    ) -> list:
         """The lean path of tokenize() and encode(): one kernel call that returns the list.
 
         ``table`` holds the addresses of what to list per id (pieces or ints).
+        α is checked cheaply: the default by identity, others by comparisons
+        (:func:`_is_viterbi`); a sampling α is validated once, then cached.
         """
         data = to_utf8(text)
-        if alpha < 0:
+        if alpha is _default or _is_viterbi(alpha):
+            if seed is not None:
+                _kernel_seed(seed)
             out = _viterbi_list.call(data, self._rt, self._slot_scores, self._slot_ids, table)
         else:
-            w = self._weights(alpha)[1]
-            out = _sample_list.call(data, self._rt, w, self._slot_ids, self._call_seed(seed), table)
+            try:
+                w = self._weight_cache.get(alpha)
+            except TypeError:  # unhashable
+                w = None
+            if w is None:
+                w = self._sampler(alpha)
+            if w[1] is not None:
+                out = _sample_list.call(
+                    data, self._rt, w[1], self._slot_ids, self._call_seed(seed), table
+                )
+            else:
+                out = _sample_log_list.call(
+                    data,
+                    self._rt,
+                    self._slot_scores,
+                    self._slot_ids,
+                    w[2],
+                    self._call_seed(seed),
+                    table,
+                )
         if not out and data:  # a byte no piece covers: say which
-            ends, ids, _ = self._segment(data, alpha, seed)
+            ends, ids, _ = self._segment(data, -1, None)
             self._check_uncovered(ids, data, ends)
+            raise RuntimeError(f"the sampler found no segmentation at alpha={short_repr(alpha)}")
         return out
 
-    def _check_uncovered(self, ids: np.ndarray, data: bytes, ends: np.ndarray) -> None:
+    def _check_covered(self, data: bytes) -> None:
+        """Raise as tokenize() does if a byte of ``data`` has no piece (models without all 256)."""
+        if not self._all_bytes:
+            ends, ids, _ = self._segment(data, -1, None)
+            self._check_uncovered(ids, data, ends)
+
+    def _check_uncovered(
+        self, ids: np.ndarray, data: bytes, ends: np.ndarray, docs: np.ndarray | None = None
+    ) -> None:
+        """Raise naming the first byte no piece covers (id −1); ``docs``: a batch's offsets."""
         if len(ids) and ids.min() < 0:
             k = int(np.argmin(ids))
             pos = int(ends[k]) - 1
+            where = f"at offset {pos}"
+            if docs is not None:
+                doc = int(np.searchsorted(docs, pos, side="right")) - 1
+                where = f"at offset {pos - int(docs[doc])} of document {doc}"
             raise ValueError(
-                f"byte 0x{data[pos]:02X} at offset {pos} has no piece in this vocabulary "
+                f"byte 0x{data[pos]:02X} {where} has no piece in this vocabulary "
                 "(a model needs all 256 single bytes)"
             )
 
@@ -223,25 +456,65 @@ class Tokenizer:
         return out.__iter__() if iter else out  # type: ignore[return-value]
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Text of ``ids``; special ids are skipped, partial characters dropped."""
+        """Text of ``ids``; partial characters are dropped.
+
+        As in BytePiece, ids below 3 (the special ids, and negative padding
+        such as -100) are skipped, and an id past the vocabulary raises
+        :class:`UnknownIdError` (a :class:`KeyError`).  Ids must be integers.
+        """
         id2piece = self._id2piece
+        if not isinstance(ids, (list, tuple)):
+            try:
+                ids = list(ids)
+            except TypeError:
+                raise TypeError(
+                    f"decode: ids must be an iterable of ints, got {type(ids).__name__}"
+                ) from None
         try:
             parts = [id2piece[i] for i in ids if i >= N_SPECIAL]
-        except IndexError:
-            bad = [i for i in ids if not 0 <= i < self.vocab_size]
-            raise ValueError(f"ids out of range 0..{self.vocab_size - 1}: {bad[:5]}") from None
+            kinds = set(map(type, ids))
+        except (IndexError, TypeError):
+            kinds = set(map(type, ids))
+            parts = None
+        if kinds - {int}:
+            for kind in kinds:
+                if issubclass(kind, bool) or not hasattr(kind, "__index__"):
+                    pos, bad = next((j, i) for j, i in enumerate(ids) if type(i) is kind)
+                    raise TypeError(
+                        f"decode: ids must be integers, got {short_repr(bad)} ({kind.__name__}) at "
+                        f"position {pos}"
+                    )
+        if parts is None:
+            pos, bad = next((j, i) for j, i in enumerate(ids) if i >= self.vocab_size)
+            raise UnknownIdError(
+                f"decode: id {bad} at position {pos} is not in this vocabulary (ids run "
+                f"from 0 to {self.vocab_size - 1})",
+                bad,
+            )
         return b"".join(parts).decode("utf-8", errors="ignore")  # type: ignore[arg-type]
 
-    def piece_to_id(self, piece: bytes | str) -> int:
-        return self._piece2id[piece]
+    def piece_to_id(self, p: bytes | str) -> int:
+        try:
+            return self._piece2id[p]
+        except KeyError:
+            raise UnknownPieceError(
+                f"{short_repr(p)} is not a piece of this vocabulary", p
+            ) from None
 
     def id_to_piece(self, i: int) -> bytes | str:
-        if not 0 <= i < self.vocab_size:
-            raise KeyError(i)
-        return self._id2piece[i]
+        try:
+            if i >= 0:
+                return self._id2piece[i]
+        except IndexError:
+            pass
+        except TypeError:
+            raise TypeError(f"id_to_piece: i must be an int, got {short_repr(i)}") from None
+        raise UnknownIdError(
+            f"id {i} is not in this vocabulary (ids run from 0 to {self.vocab_size - 1})", i
+        )
 
     def pieces_to_ids(self, pieces: Iterable[bytes | str]) -> list[int]:
-        return [self._piece2id[p] for p in pieces]
+        return [self.piece_to_id(p) for p in pieces]
 
     def ids_to_pieces(self, ids: Iterable[int]) -> list[bytes | str]:
         return [self.id_to_piece(i) for i in ids]
@@ -268,16 +541,48 @@ class Tokenizer:
     def from_pieces(self, text: str, pieces: Sequence[bytes]) -> Segmentation:
         """The segmentation of ``text`` into the given ``pieces`` (checked)."""
         data = to_utf8(text)
+        if isinstance(pieces, (str, bytes)):
+            raise TypeError("from_pieces: pieces must be a sequence of bytes, not one string")
+        pieces = list(pieces)
+        for j, p in enumerate(pieces):
+            if type(p) is not bytes:
+                raise TypeError(
+                    f"from_pieces: pieces must be bytes, got {short_repr(p)} "
+                    f"({type(p).__name__}) at position {j}"
+                )
         if b"".join(pieces) != data:
             raise ValueError("the pieces do not spell the (NFC-normalized) text")
-        ids = np.array([self._piece2id[p] for p in pieces], dtype=np.int64)
+        index = self.model.index
+        for j, p in enumerate(pieces):
+            if p not in index:
+                raise UnknownPieceError(
+                    f"from_pieces: {short_repr(p)} at position {j} is not a piece of this "
+                    "vocabulary",
+                    p,
+                )
+        ids = np.array([index[p] for p in pieces], dtype=np.int64)
         ends = np.cumsum([len(p) for p in pieces], dtype=np.int64)
         return self._wrap(data, ids, ends, -1)
 
     def log_partition(self, text: str | bytes, alpha: float = 1.0) -> float:
-        """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer."""
+        """log Σ over segmentations of exp(α · Σ log p): the sampler's normalizer (α ≥ 0)."""
         data = text if isinstance(text, bytes) else to_utf8(text)
-        return self._log_z(data, self._weights(alpha)[1])
+        mode = self._mode(alpha)
+        if mode is None:
+            raise ValueError(
+                f"alpha must be ≥ 0 for the sampler's partition, got {short_repr(alpha)} "
+                "(α < 0 is Viterbi)"
+            )
+        self._check_covered(data)
+        _, slot_w, a = mode
+        if slot_w is not None:
+            return self._log_z(data, slot_w)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        return float(
+            sampling_log.log_partition(
+                arr, NO_FORCED, self._rt, self._slot_scores, self._slot_ids, a
+            )
+        )
 
     def _log_z(self, data: bytes, slot_weights: np.ndarray) -> float:
         """log Σ over segmentations of Π (slot weight of each piece)."""
@@ -286,9 +591,10 @@ class Tokenizer:
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler with temperature ``alpha`` (exact)."""
-        if alpha < 0:
+        mode = self._mode(alpha)
+        if mode is None:
             raise ValueError("alpha must be ≥ 0 for a sampling probability")
-        return alpha * seg.score - self.log_partition(seg.data, alpha)
+        return mode[2] * seg.score - self.log_partition(seg.data, mode[2])
 
     def count_segmentations(self, text: str) -> int:
         """The exact number of ways the vocabulary can cut ``text`` (chunks multiply)."""
@@ -314,7 +620,9 @@ class Tokenizer:
         if self._slot_ones is None:
             ones = np.where(np.arange(self.vocab_size) >= N_SPECIAL, 1.0, 0.0)
             self._slot_ones = self._rev.values(ones, 0.0)
-        return self._log_z(to_utf8(text), self._slot_ones)
+        data = to_utf8(text)
+        self._check_covered(data)
+        return self._log_z(data, self._slot_ones)
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start byte, end byte, id) of a vocabulary piece inside a chunk."""
@@ -324,12 +632,26 @@ class Tokenizer:
         return list(zip(s.tolist(), e.tolist(), i.tolist()))
 
     def top_k(self, text: str, k: int = 10, alpha: float = 1.0) -> list[tuple[Segmentation, float]]:
-        """The ``k`` most likely segmentations with their exact probability under α."""
+        """The ``k`` most likely segmentations with their exact probability under α.
+
+        Fewer when the text has fewer segmentations; probabilities are NaN for α < 0.
+        """
+        if isinstance(k, bool) or not hasattr(k, "__index__"):
+            raise TypeError(f"k must be an int, got {short_repr(k)} ({type(k).__name__})")
+        k = k.__index__()
         if k < 1:
-            raise ValueError("k must be ≥ 1")
+            raise ValueError(f"k must be ≥ 1, got {k}")
+        alpha = _alpha(alpha)
         data = to_utf8(text)
+        if (len(data) + 1) * k > _TOP_K_CELLS:
+            k = min(k, self.count_segmentations(data.decode("utf-8")))
+            if (len(data) + 1) * k > _TOP_K_CELLS:
+                raise ValueError(
+                    f"top_k: k = {k:,} for {len(data):,} bytes would need "
+                    f"{32 * (len(data) + 1) * k:,} bytes of tables; ask for fewer"
+                )
         arr = np.frombuffer(data, dtype=np.uint8)
-        best, back = enumerations.k_best(arr, NO_FORCED, *self._trie_args, self._scores, int(k))
+        best, back = enumerations.k_best(arr, NO_FORCED, *self._trie_args, self._scores, max(k, 1))
         log_z = self.log_partition(data, alpha) if alpha >= 0 else math.nan
         n = len(data)
         out = []
@@ -364,6 +686,11 @@ class Tokenizer:
         core idle (2 workers ran 1.32× one).  Within a part, document ``i``'s
         tokens are ``ids[bounds[i]:bounds[i + 1]]``.
         """
+        _check_texts(texts)
+        _check_workers(workers)
+        mode = self._mode(alpha)
+        if mode is None and seed is not None:
+            _kernel_seed(seed)
         datas = [to_utf8(t) for t in texts]
         offsets = np.zeros(len(datas) + 1, dtype=np.int64)
         np.cumsum([len(d) for d in datas], out=offsets[1:])
@@ -378,18 +705,22 @@ class Tokenizer:
         cuts = np.searchsorted(offsets, np.linspace(0, n, parts + 1)[1:-1])
         bounds = np.unique(np.concatenate([[0], offsets[cuts], [n]])).tolist()
         doc_ends = offsets[1:]
-        alpha = float(alpha)
-        base_seed = self._call_seed(seed) if alpha >= 0 else 0
-        slot_vals = self._slot_vals(alpha)
+        if mode is None:
+            run_kernel, slot_vals, alpha_f, base_seed = kernels.segment, self._slot_scores, -1.0, 0
+        else:
+            run_kernel, alpha_f, base_seed = kernels.segment, mode[2], self._call_seed(seed)
+            slot_vals = mode[1]
+            if slot_vals is None:
+                run_kernel, slot_vals = sampling_log.segment, self._slot_scores
 
         def run(part: int) -> tuple[list[int], np.ndarray]:
             a, b = bounds[part], bounds[part + 1]
             inner = offsets[(offsets > a) & (offsets < b)]
             doc0 = int(np.searchsorted(offsets, a, side="right")) - 1
-            ends, ids, _ = kernels.segment(
-                arr[a:b], inner - a, self._rt, slot_vals, self._slot_ids, alpha, base_seed, doc0
+            ends, ids, _ = run_kernel(
+                arr[a:b], inner - a, self._rt, slot_vals, self._slot_ids, alpha_f, base_seed, doc0
             )
-            self._check_uncovered(ids, buf, ends + a)
+            self._check_uncovered(ids, buf, ends + a, offsets)
             # the part's documents: those ending in (a, b] (and, first, any empty ones at 0)
             lo = int(np.searchsorted(doc_ends, a, side="right")) if part else 0
             hi = int(np.searchsorted(doc_ends, b, side="right"))

@@ -6,6 +6,7 @@ and filtering masks index arrays; 300k pieces sort and filter in milliseconds.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -60,6 +61,30 @@ def script_classes(texts: list[str], nchars: np.ndarray) -> np.ndarray:
     return out
 
 
+def stray_bytes(texts: list[str], npoints: np.ndarray) -> np.ndarray:
+    """Per piece, the bytes that are not whole characters (surrogateescape code points).
+
+    ``npoints`` are the code point counts of ``texts`` (none may be empty).
+    """
+    if not texts:
+        return np.zeros(0, np.int64)
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lo, hi = _RANGES[PARTIAL][0]
+    starts = np.concatenate([[0], np.cumsum(npoints)[:-1]])
+    return np.add.reduceat(((cp >= lo) & (cp <= hi)).astype(np.int64), starts)
+
+
+def compact_count(x: float) -> str:
+    """``1``, ``10``, ``100``, ``1k``, ``25k``, ``1M``, ``3G``: a count short enough for an
+    axis tick (plain numbers, no ``×1e9`` scale to read off elsewhere)."""
+    if not math.isfinite(x):
+        return ""
+    for div, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.3g}{unit}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.0f}"
+
+
 @dataclass
 class VocabColumns:
     """Every column of the table for one model, as arrays indexed like ``model.pieces``."""
@@ -67,7 +92,8 @@ class VocabColumns:
     model: Model
     texts: list[str]  # pieces decoded with surrogateescape (stray bytes → U+DC80..)
     nbytes: np.ndarray
-    nchars: np.ndarray
+    nchars: np.ndarray  # whole characters: a stray byte of a cut character is not one
+    stray: np.ndarray  # bytes that are not part of a whole character
     logp: np.ndarray
     script: np.ndarray
     byte_order: np.ndarray  # permutation sorting the pieces by their bytes
@@ -80,15 +106,17 @@ class VocabColumns:
         texts = [p.decode("utf-8", "surrogateescape") for p in pieces]
         n = len(pieces)
         nbytes = np.fromiter(map(len, pieces), np.int64, n)
-        nchars = np.fromiter(map(len, texts), np.int64, n)
-        starts = np.concatenate([[0], np.cumsum(nchars + 1)[:-1]]) if n else np.zeros(0, np.int64)
+        npoints = np.fromiter(map(len, texts), np.int64, n)  # stray bytes count here
+        starts = np.concatenate([[0], np.cumsum(npoints + 1)[:-1]]) if n else np.zeros(0, np.int64)
+        stray = stray_bytes(texts, npoints)
         return cls(
             model,
             texts,
             nbytes,
-            nchars,
+            npoints - stray,
+            stray,
             model.log_probs()[N_SPECIAL:],
-            script_classes(texts, nchars),
+            script_classes(texts, npoints),
             np.array(sorted(range(n), key=pieces.__getitem__), np.int64),
             "\x00".join(texts),
             starts,
