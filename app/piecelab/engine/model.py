@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .arguments import short_repr
 from .atomic import atomic_write
 from .model_files import MODEL_SUFFIXES
 
@@ -48,12 +49,6 @@ _COUNT_RULE = "counts are whole numbers from 0 to 2**63 - 1"
 
 class ModelFormatError(ValueError):
     """A model file that cannot be read; the message names the file and the problem."""
-
-
-def short_repr(obj: object, limit: int = 60) -> str:
-    """``repr(obj)`` cut to ``limit`` characters: error messages echo hostile input."""
-    text = repr(obj)
-    return text if len(text) <= limit else f"{text[: limit - 5]}…({len(text):,} chars)"
 
 
 class _DuplicateKey(Exception):

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .arguments import check_alpha, kernel_seed
 from .model import N_SPECIAL, SPECIALS, Model
 from .normalize import to_utf8
+from .sampling_log import LINEAR_NATS, linear_spread
 from .segmentation import Segmentation, char_of_byte
-from .tokenizer import LINEAR_NATS, _alpha, _kernel_seed, linear_spread
 
 MAX_PREVIEW_BYTES = 64 << 10  # beyond this, wait for the kernels
 _M64 = (1 << 64) - 1
@@ -95,7 +96,7 @@ class PreviewTokenizer:
     def _check_alpha(self, alpha: object) -> float:
         """α validated as the tokenizer does; an α whose draws take the tokenizer's
         log-domain sampler is refused (the preview repeats only the linear one)."""
-        a = _alpha(alpha)
+        a = check_alpha(alpha)
         if a > 0:
             if self._spread is None:
                 self._spread = linear_spread(self.model, self._scores)
@@ -196,7 +197,7 @@ class PreviewTokenizer:
         self._check(data)
         alpha = self._check_alpha(alpha)
         if alpha >= 0:
-            bits = 0 if seed is None else _kernel_seed(seed) & _M64  # the kernels' 64 bits
+            bits = 0 if seed is None else kernel_seed(seed) & _M64  # the kernels' 64 bits
             ids, ends, _ = self._forward(data, alpha, bits)
         else:
             ids, ends = self._viterbi(data)

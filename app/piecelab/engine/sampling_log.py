@@ -49,6 +49,39 @@ from .kernels import (
     _step_back,
     _walk_floor,
 )
+from .model import N_SPECIAL, Model
+
+#: The linear sampler is used while α times the widest spread of log p that one
+#: walk can meet stays under this (its weights and rescaled sums then stay
+#: normal doubles: see :func:`linear_spread`); past it this module's sampler.
+LINEAR_NATS = 400.0
+
+
+def linear_spread(model: Model, scores: np.ndarray) -> float:
+    """The widest spread of log p one walk of the linear sampler can meet (nats).
+
+    That sampler keeps the partition of the latest end in [1e-100, 1e100]; a walk
+    from end ``q`` reads the partition at a start ``s`` where ``text[s:q]`` is a
+    suffix of a piece, which is at most exp(α · the cost of ``text[s:q-1]`` as
+    single bytes) times the latest.  So α times the largest single-byte cost of
+    a piece without its last byte (or of one byte) bounds every product's
+    exponent; under ``LINEAR_NATS`` all stay normal doubles.  A byte with no (or
+    a zero-count) single piece is costed as the rarest piece.  ``scores`` are
+    ``model.log_probs()``.
+    """
+    lengths = np.fromiter(map(len, model.pieces), np.int64, len(model.pieces))
+    piece_scores = scores[N_SPECIAL:]
+    cost = np.full(256, -float(piece_scores[np.isfinite(piece_scores)].min()))
+    singles = np.flatnonzero(lengths == 1)
+    byte_piece = np.full(256, -1, np.int64)
+    byte_piece[[model.pieces[i][0] for i in singles]] = singles
+    has = byte_piece >= 0
+    cost[has] = -piece_scores[byte_piece[has]]
+    per_byte = cost[np.frombuffer(b"".join(model.pieces), np.uint8)]
+    ends = np.cumsum(lengths)
+    per_byte[ends - 1] = 0.0  # the last byte of a piece is not in the bound
+    spread = float(np.add.reduceat(per_byte, ends - lengths).max())
+    return max(spread, float(cost.max()))
 
 
 @njit(cache=True, nogil=True)

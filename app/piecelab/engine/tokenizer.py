@@ -18,9 +18,18 @@ from itertools import pairwise
 import numpy as np
 
 from . import enumerations, kernels, sampling_log, token_lists
+from .arguments import (
+    check_alpha,
+    check_texts,
+    check_workers,
+    is_viterbi,
+    kernel_seed,
+    short_repr,
+)
 from .kernels import NO_FORCED
-from .model import N_SPECIAL, SPECIALS, Model, load_model, short_repr
+from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
+from .sampling_log import LINEAR_NATS, linear_spread
 from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
 
@@ -36,10 +45,6 @@ _TWO64 = 1 << 64
 _MASK63 = _TWO63 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _SPECIAL_IDS = {s: i for i, s in enumerate(SPECIALS)}
-#: The linear sampler is used while α times the widest spread of log p that one
-#: walk can meet stays under this (its weights and rescaled sums then stay
-#: normal doubles: see :meth:`Tokenizer._spread`); past it the log-domain one.
-LINEAR_NATS = 400.0
 #: top_k keeps k candidates per byte (32 bytes each): (bytes + 1) · k is capped.
 _TOP_K_CELLS = 1 << 25
 
@@ -98,90 +103,6 @@ class _PieceIds(Mapping):
 
     def __repr__(self) -> str:
         return f"<{len(self)} pieces and special tokens → ids>"
-
-
-def linear_spread(model: Model, scores: np.ndarray) -> float:
-    """The widest spread of log p one walk of the linear sampler can meet (nats).
-
-    That sampler keeps the partition of the latest end in [1e-100, 1e100]; a walk
-    from end ``q`` reads the partition at a start ``s`` where ``text[s:q]`` is a
-    suffix of a piece, which is at most exp(α · the cost of ``text[s:q-1]`` as
-    single bytes) times the latest.  So α times the largest single-byte cost of
-    a piece without its last byte (or of one byte) bounds every product's
-    exponent; under ``LINEAR_NATS`` all stay normal doubles.  A byte with no (or
-    a zero-count) single piece is costed as the rarest piece.  ``scores`` are
-    ``model.log_probs()``.
-    """
-    lengths = np.fromiter(map(len, model.pieces), np.int64, len(model.pieces))
-    piece_scores = scores[N_SPECIAL:]
-    cost = np.full(256, -float(piece_scores[np.isfinite(piece_scores)].min()))
-    singles = np.flatnonzero(lengths == 1)
-    byte_piece = np.full(256, -1, np.int64)
-    byte_piece[[model.pieces[i][0] for i in singles]] = singles
-    has = byte_piece >= 0
-    cost[has] = -piece_scores[byte_piece[has]]
-    per_byte = cost[np.frombuffer(b"".join(model.pieces), np.uint8)]
-    ends = np.cumsum(lengths)
-    per_byte[ends - 1] = 0.0  # the last byte of a piece is not in the bound
-    spread = float(np.add.reduceat(per_byte, ends - lengths).max())
-    return max(spread, float(cost.max()))
-
-
-def _alpha(alpha: object) -> float:
-    """``alpha`` as a finite float, or a TypeError/ValueError naming it."""
-    if not isinstance(alpha, (str, bytes, bytearray)):
-        try:
-            a = float(alpha)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
-        else:
-            if math.isfinite(a):
-                return a
-            raise ValueError(
-                f"alpha must be a finite number, got {short_repr(alpha)} (alpha < 0 is Viterbi, "
-                "alpha >= 0 samples; large alpha approaches Viterbi)"
-            )
-    raise TypeError(
-        f"alpha must be a real number, got {short_repr(alpha)} ({type(alpha).__name__})"
-    )
-
-
-def _is_viterbi(alpha: object) -> bool:
-    """Whether α means Viterbi (α < 0), by comparisons; an α that is no number raises."""
-    try:  # an int needs no finiteness check; −inf falls through to the sampler, which refuses it
-        if alpha < 0 and (alpha.__class__ is int or alpha > _NEG_INF):  # type: ignore[operator]
-            return True
-    except (TypeError, ValueError):  # ValueError: the truth of an array
-        return _alpha(alpha) < 0  # raises, naming alpha, unless float() takes it
-    return False
-
-
-def _kernel_seed(seed: object) -> int:
-    """A seed in [0, 2**64) as the int64 with the same bits (kernels take int64)."""
-    if type(seed) is not int:
-        if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-            raise TypeError(
-                f"seed must be an int in [0, 2**64) or None, got {short_repr(seed)} "
-                f"({type(seed).__name__})"
-            )
-        seed = seed.__index__()
-    if not 0 <= seed < _TWO64:  # type: ignore[operator]
-        raise ValueError(f"seed must be in [0, 2**64) or None, got {seed}")
-    return seed - _TWO64 if seed >= _TWO63 else seed  # type: ignore[operator,return-value]
-
-
-def _check_workers(workers: object) -> None:
-    if workers is None:
-        return
-    if isinstance(workers, bool) or not hasattr(workers, "__index__"):
-        raise TypeError(f"workers must be an int or None, got {short_repr(workers)}")
-    if workers.__index__() < 0:  # type: ignore[attr-defined]
-        raise ValueError(f"workers must be ≥ 1, or 0 / None for every core; got {workers}")
-
-
-def _check_texts(texts: object) -> None:
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(f"texts must be a sequence of str, not a single {type(texts).__name__}")
 
 
 def _per_document(parts: Iterable[tuple[list[int], np.ndarray]], table: np.ndarray) -> list[list]:
@@ -279,7 +200,7 @@ class Tokenizer:
     def set_seed(self, seed: int | None) -> None:
         """Seed the sampler (an int in [0, 2**64)); ``None`` draws fresh entropy."""
         if seed is not None:
-            _kernel_seed(seed)
+            kernel_seed(seed)
             seed = seed.__index__()
         self._next_seed = int(np.random.default_rng(seed).integers(0, _MASK63))
 
@@ -293,7 +214,7 @@ class Tokenizer:
         if seed is not None:
             if type(seed) is int and 0 <= seed < _TWO63:
                 return seed
-            return _kernel_seed(seed)
+            return kernel_seed(seed)
         self._next_seed = (self._next_seed + _GOLDEN) & _MASK63
         return self._next_seed
 
@@ -316,7 +237,7 @@ class Tokenizer:
         log-domain kernels of :mod:`~piecelab.engine.sampling_log`.  α is
         validated here (only valid α are cached, so a cache hit needs no check).
         """
-        a = _alpha(alpha)
+        a = check_alpha(alpha)
         w = self._weight_cache.get(a)
         if w is None:
             finite = np.isfinite(self._scores)
@@ -332,7 +253,7 @@ class Tokenizer:
 
     def _mode(self, alpha: object) -> tuple[np.ndarray, np.ndarray | None, float] | None:
         """None for Viterbi (α < 0), else the sampler of α (see :meth:`_sampler`)."""
-        a = _alpha(alpha)
+        a = check_alpha(alpha)
         return None if a < 0 else self._sampler(a)
 
     def _segment(self, data: bytes, alpha: float, seed: int | None):
@@ -342,7 +263,7 @@ class Tokenizer:
         mode = self._mode(alpha)
         if mode is None:
             if seed is not None:
-                _kernel_seed(seed)
+                kernel_seed(seed)
             return kernels.segment(
                 arr, NO_FORCED, self._rt, self._slot_scores, self._slot_ids, -1.0, 0, 0
             )
@@ -372,9 +293,9 @@ class Tokenizer:
         (:func:`_is_viterbi`); a sampling α is validated once, then cached.
         """
         data = to_utf8(text)
-        if alpha is _default or _is_viterbi(alpha):
+        if alpha is _default or is_viterbi(alpha):
             if seed is not None:
-                _kernel_seed(seed)
+                kernel_seed(seed)
             out = _viterbi_list.call(data, self._rt, self._slot_scores, self._slot_ids, table)
         else:
             try:
@@ -641,7 +562,7 @@ class Tokenizer:
         k = k.__index__()
         if k < 1:
             raise ValueError(f"k must be ≥ 1, got {k}")
-        alpha = _alpha(alpha)
+        alpha = check_alpha(alpha)
         data = to_utf8(text)
         if (len(data) + 1) * k > _TOP_K_CELLS:
             k = min(k, self.count_segmentations(data.decode("utf-8")))
@@ -686,11 +607,11 @@ class Tokenizer:
         core idle (2 workers ran 1.32× one).  Within a part, document ``i``'s
         tokens are ``ids[bounds[i]:bounds[i + 1]]``.
         """
-        _check_texts(texts)
-        _check_workers(workers)
+        check_texts(texts)
+        check_workers(workers)
         mode = self._mode(alpha)
         if mode is None and seed is not None:
-            _kernel_seed(seed)
+            kernel_seed(seed)
         datas = [to_utf8(t) for t in texts]
         offsets = np.zeros(len(datas) + 1, dtype=np.int64)
         np.cumsum([len(d) for d in datas], out=offsets[1:])
