@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 
-def test_gui_smoke_test_command(bundled_model_path, tmp_path):
+def test_gui_smoke_test_command(tmp_path):
+    from piecelab.paths import default_model_path
+
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
     before = set(tmp_path.rglob("*"))
     proc = subprocess.run(
@@ -19,7 +21,7 @@ def test_gui_smoke_test_command(bundled_model_path, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "smoke test passed" in proc.stdout
-    assert bundled_model_path.name in proc.stdout
+    assert default_model_path().name in proc.stdout  # the model the workbench opens at start
     assert set(tmp_path.rglob("*")) == before, "the smoke test wrote files"
 
 

@@ -93,17 +93,18 @@ class PreviewTokenizer:
         if len(data) > MAX_PREVIEW_BYTES:
             raise ValueError(f"the preview tokenizes at most {MAX_PREVIEW_BYTES:,} bytes")
 
+    def spread(self) -> float:
+        """:func:`linear_spread` of the model (computed once)."""
+        if self._spread is None:
+            self._spread = linear_spread(self.model, self._scores)
+        return self._spread
+
     def _check_alpha(self, alpha: object) -> float:
         """α validated as the tokenizer does; an α whose draws take the tokenizer's
         log-domain sampler is refused (the preview repeats only the linear one)."""
         a = check_alpha(alpha)
-        if a > 0:
-            if self._spread is None:
-                self._spread = linear_spread(self.model, self._scores)
-            if a * self._spread > LINEAR_NATS:
-                raise ValueError(
-                    f"the preview does not sample at alpha = {a:g}; wait for the kernels"
-                )
+        if a > 0 and a * self.spread() > LINEAR_NATS:
+            raise ValueError(f"the preview does not sample at alpha = {a:g}; wait for the kernels")
         return a
 
     # ------------------------------------------------------------- Viterbi

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -18,6 +19,7 @@ from itertools import pairwise
 import numpy as np
 
 from . import enumerations, kernels, sampling_log, token_lists
+from . import trie as trie_module
 from .arguments import (
     check_alpha,
     check_texts,
@@ -29,6 +31,7 @@ from .arguments import (
 from .kernels import NO_FORCED
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
+from .preview import MAX_PREVIEW_BYTES, PreviewTokenizer
 from .sampling_log import LINEAR_NATS, linear_spread
 from .segmentation import Segmentation, char_of_byte
 from .trie import DoubleArrayTrie, build_packed, build_trie
@@ -45,6 +48,21 @@ _TWO64 = 1 << 64
 _MASK63 = _TWO63 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _SPECIAL_IDS = {s: i for i, s in enumerate(SPECIALS)}
+_TRIE_ATTRS = frozenset({"_rev", "_rt", "_slot_ids", "_slot_scores"})
+
+
+def kernels_cached() -> bool:
+    """Whether numba's cache already holds the kernels a tokenizer needs first (the trie
+    placement and the list entries), for this engine's sources: else they compile."""
+    try:
+        return all(
+            bool(f._cache._cache_file._load_index())
+            for f in (trie_module._place, kernels.viterbi_list, kernels.sample_list)
+        )
+    except Exception:  # another numba's internals: assume the cache is warm (no thread)
+        return True
+
+
 #: top_k keeps k candidates per byte (32 bytes each): (bytes + 1) · k is capped.
 _TOP_K_CELLS = 1 << 25
 
@@ -144,30 +162,22 @@ class Tokenizer:
         pieces: str | os.PathLike[str] | Mapping | Model,
         seed: int | None = None,
     ) -> None:
-        self._build(load_model(pieces))
         self.set_seed(seed)
+        self._build(load_model(pieces))
 
     def __getstate__(self) -> dict:
         # the address tables must not travel: they point into this process's objects
         return {"model": self.model, "next_seed": self._next_seed}
 
     def __setstate__(self, state: dict) -> None:
-        self._build(state["model"])
         self._next_seed = int(state["next_seed"]) & _MASK63
+        self._build(state["model"])
 
     def _build(self, model: Model) -> None:
         """Everything the kernels and the API read, from ``model`` (validated here)."""
         self.model = model.validate()
         self._ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
         self._scores = model.log_probs()
-        # the reversed packed trie drives Viterbi and sampling; the forward trie
-        # (matches, k-best: GUI enumerations) is built on first use
-        # placed by probability, so the hot transitions share cache lines
-        rev = build_packed(model.pieces, self._ids, weights=np.exp(self._scores))
-        self._rev = rev
-        self._rt = rev.packed
-        self._slot_ids = rev.ids
-        self._slot_scores = rev.values(self._scores, -np.inf)
         self._fwd: DoubleArrayTrie | None = None
         self._slot_ones: np.ndarray | None = None
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
@@ -187,6 +197,93 @@ class Tokenizer:
         self._byte_piece = np.full(256, -1, np.int64)
         self._byte_piece[[model.pieces[i][0] for i in singles]] = singles
         self._all_bytes = bool((self._byte_piece >= 0).all())
+        self._ready: threading.Event | None = None  # set while the kernels compile
+        self._warm_error: BaseException | None = None
+        if kernels_cached():
+            self._build_tries()
+        else:
+            self._warm_in_background()
+
+    def _build_tries(self) -> None:
+        """The reversed packed trie that drives Viterbi and sampling.
+
+        Its nodes are placed by probability, so the hot transitions share cache
+        lines; the forward trie (matches, k-best: GUI enumerations) is built on
+        first use.
+        """
+        rev = build_packed(self.model.pieces, self._ids, weights=np.exp(self._scores))
+        self._slot_ids = rev.ids
+        self._slot_scores = rev.values(self._scores, -np.inf)
+        self._rev = rev
+        self._rt = rev.packed
+
+    # ------------------------------------------------------------- first start
+    def _warm_in_background(self) -> None:
+        """With nothing compiled yet: build and compile on a thread, answer short texts
+        with the plain-Python :class:`PreviewTokenizer` meanwhile (the same results)."""
+        self._preview = PreviewTokenizer(self.model)
+        self._ready = threading.Event()
+        self._listed = self._listed_warming  # shadows the method until the kernels are in
+        # not a daemon: a first run finishes compiling before it exits, so the next one starts warm
+        threading.Thread(target=self._warm, name="piecelab-compile", daemon=False).start()
+
+    def _warm(self) -> None:
+        try:
+            self._build_tries()
+            data = b"a\n"
+            _viterbi_list.call(data, self._rt, self._slot_scores, self._slot_ids, self._int_table)
+            ones = self._sampler(0.0)[1]
+            _sample_list.call(data, self._rt, ones, self._slot_ids, 0, self._int_table)
+        except BaseException as exc:  # raised to whoever needs the kernels
+            self._warm_error = exc
+        finally:
+            self.__dict__.pop("_listed", None)
+            assert self._ready is not None
+            self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the compiled kernels are in (False only during a first start)."""
+        return self._ready is None or self._ready.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the compiled kernels are in (a first start compiles them)."""
+        ready = self.__dict__.get("_ready")
+        if ready is not None and not ready.wait(timeout):
+            return False
+        if self._warm_error is not None:
+            raise self._warm_error
+        return True
+
+    def __getattr__(self, name: str):
+        # only for attributes not set yet: the tries, while a first start builds them
+        if name in _TRIE_ATTRS and "_ready" in self.__dict__ and self._ready is not None:
+            self.wait_ready()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _listed_warming(self, text, alpha, seed, table, _default=_VITERBI) -> list:
+        """tokenize()/encode() before the kernels are in: the preview, exactly, for short
+        texts and the linear sampler's α; otherwise wait for the kernels."""
+        ready = self._ready
+        data = to_utf8(text)
+        if ready is None or ready.is_set() or len(data) > MAX_PREVIEW_BYTES:
+            self.wait_ready()
+            return Tokenizer._listed(self, text, alpha, seed, table)
+        preview = self._preview
+        if alpha is _default or is_viterbi(alpha):
+            if seed is not None:
+                kernel_seed(seed)
+            ids, ends = preview._viterbi(data)
+        else:
+            a = check_alpha(alpha)
+            if a * preview.spread() > LINEAR_NATS:
+                self.wait_ready()
+                return Tokenizer._listed(self, text, alpha, seed, table)
+            ids, ends, _ = preview._forward(data, a, self._call_seed(seed))
+        self._check_uncovered(np.array(ids), data, np.array(ends))
+        objects = self._id2piece if table is self._piece_table else self._id_ints
+        return [objects[i] for i in ids]
 
     @property
     def _trie_args(self) -> tuple:
@@ -443,10 +540,27 @@ class Tokenizer:
     # --------------------------------------------------------- richer API
     def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
         """A segmentation with spans and per-token log-probabilities."""
+        if self._ready is not None and not self._ready.is_set():
+            return self._segment_warming(text, alpha, seed)
         data = to_utf8(text)
         ends, ids, _ = self._segment(data, alpha, seed)
         self._check_uncovered(ids, data, ends)
         return self._wrap(data, ids, ends, alpha)
+
+    def _segment_warming(self, text: str, alpha: float, seed: int | None) -> Segmentation:
+        """segment() before the kernels are in: the preview where it applies, else wait."""
+        data = to_utf8(text)
+        a = check_alpha(alpha)
+        if len(data) <= MAX_PREVIEW_BYTES and (a < 0 or a * self._preview.spread() <= LINEAR_NATS):
+            if a < 0:
+                ids, ends = self._preview._viterbi(data)
+            else:
+                ids, ends, _ = self._preview._forward(data, a, self._call_seed(seed))
+            ids_arr, ends_arr = np.array(ids, np.int64), np.array(ends, np.int64)
+            self._check_uncovered(ids_arr, data, ends_arr)
+            return self._wrap(data, ids_arr, ends_arr, a)
+        self.wait_ready()
+        return self.segment(text, alpha, seed)
 
     def _wrap(self, data: bytes, ids: np.ndarray, ends: np.ndarray, alpha: float) -> Segmentation:
         return Segmentation(

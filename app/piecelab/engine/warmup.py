@@ -29,6 +29,7 @@ STEPS: tuple[tuple[str, Callable[[Tokenizer], object]], ...] = (
     ("sampling", lambda t: t.tokenize(_TEXT, alpha=0.5, seed=0)),
     ("segments", lambda t: t.segment(_TEXT)),
     ("sampled segments", lambda t: t.log_prob(t.segment(_TEXT, alpha=0.5, seed=0), 0.5)),
+    ("large α", lambda t: t.log_prob(t.segment(_TEXT, alpha=1e4, seed=0), 1e4)),  # log domain
     ("top k", lambda t: t.top_k(_TEXT, 2, 0.5)),
     ("counting", lambda t: (t.count_segmentations(_TEXT), t.log_count_segmentations(_TEXT))),
     ("matches", lambda t: t.matches(_TEXT)),
@@ -67,6 +68,7 @@ def build_tokenizer(
     rate = Rate(PREPARING, len(STEPS) + 1, "steps", time.monotonic)
     with watching_compiles() as compiles:
         tok = Tokenizer(source if isinstance(source, Model) else str(source))
+        tok.wait_ready()  # a first start compiles its own kernels on a thread: let it
         for done, (_, step) in enumerate(STEPS, start=1):
             report(_staged(rate.progress(done), compiles.started))
             step(tok)

@@ -72,6 +72,7 @@ def create_window(
     window = MainWindow()
     window.interactive = interactive
     window.show()
+    window.playground.focus_editor()  # type at once, caret after the default text
     if corpus:
         window.workspace.set_corpus([Path(c) for c in corpus])
     # load once the event loop runs, so the window paints before the loader competes for it
@@ -181,7 +182,9 @@ def _smoke(app, window, resources) -> int:
     pg = window.playground
     failure: list[str] = []
     ws.modelFailed.connect(failure.append)
-    if not _wait(app, lambda: pg.tokenizer is not None, deadline, failure):
+    if not _wait(
+        app, lambda: ws.tokenizer is not None and pg.tokenizer is ws.tokenizer, deadline, failure
+    ):
         print(f"smoke test: the model did not load: {failure or 'timeout'}", file=sys.stderr)
         return 1
     ws.open_compare_model(ws.model_path)  # compare the model with itself

@@ -284,5 +284,6 @@ class MainWindow(QMainWindow):
         if not saving.confirm_replace(self, self.workspace, "Closing"):
             event.ignore()
             return
-        self.save_geometry()
+        if self.interactive:  # the smoke test writes nothing
+            self.save_geometry()
         event.accept()

@@ -21,6 +21,11 @@ from .segmentation_pane import SegmentationPane
 from .token_labels import same_spans
 from .token_view import TokenView
 
+NO_SECOND = (
+    "No second model: press “Open second model…” above (or File ▸ Open a model to "
+    "compare…) to see its segmentation of the same text here."
+)
+
 
 class CompareView(QWidget):
     """Model A (the workspace's) beside model B (``Workspace.open_compare_model``).
@@ -37,10 +42,14 @@ class CompareView(QWidget):
         self.primary: Tokenizer | None = None
         self.secondary: Tokenizer | None = None
         self.text = ""
+        self.loading: Path | None = None  # the second model being opened
         self.open_button = QPushButton("Open second model…")
+        self.open_button.setToolTip("Choose a model to segment the editor text with, beside A")
         self.path_label = QLabel("No second model: open one to compare.")
+        self.path_label.setWordWrap(True)
         self.pane_a = SegmentationPane("A: current model")
         self.pane_b = SegmentationPane("B: (none)")
+        self.pane_b.show_message(NO_SECOND)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         top = QHBoxLayout()
@@ -57,6 +66,7 @@ class CompareView(QWidget):
             pane.view.hovered.connect(self.hovered)
         self.open_button.clicked.connect(self.open_dialog)
         workspace.compareChanged.connect(self._compare_arrived)
+        workspace.modelFailed.connect(self._compare_failed)
 
     def views(self) -> list[TokenView]:
         return [self.pane_a.view, self.pane_b.view]
@@ -69,14 +79,23 @@ class CompareView(QWidget):
             self.open_model(path)
 
     def open_model(self, path: str | Path) -> None:
-        self.path_label.setText(f"Loading {Path(path).name} …")
+        self.loading = Path(path)
+        self.path_label.setText(f"Loading {self.loading.name} …")
         self.workspace.open_compare_model(path)
+
+    def _compare_failed(self, message: str) -> None:
+        """A failed load: if it was ours, say so instead of "Loading …" forever."""
+        if self.loading is None or self.loading.name not in message:
+            return
+        name, self.loading = self.loading.name, None
+        self.path_label.setText(f"Could not open {name} as the second model: {message}")
 
     def _compare_arrived(self) -> None:
         """The workspace built and warmed the second model; show it."""
         tok = self.workspace.compare_tokenizer
         if tok is None:
             return
+        self.loading = None
         self.secondary = tok
         path = self.workspace.compare_path
         name = path.name if path is not None else "second model"
@@ -102,14 +121,17 @@ class CompareView(QWidget):
             if self.secondary is not None:
                 b = self.secondary.segment(self.text)
         except ValueError as exc:
-            self.summary.setText(str(exc))
+            message = f"This text cannot be segmented: {exc}"
+            for pane in (self.pane_a, self.pane_b):
+                pane.show_message(message)
+            self.summary.setText(message)
             return
         if a is not None:
             self.pane_a.show_segmentation(a, self.primary, reference=b)
         if b is not None:
             self.pane_b.show_segmentation(b, self.secondary, reference=a)
         elif self.secondary is None:
-            self.pane_b.show_message("Open a second model to compare its segmentation here.")
+            self.pane_b.show_message(NO_SECOND)
         self.summary.setText(self._summary(a, b))
         if a is not None and b is not None:
             self.compared.emit()

@@ -18,10 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import Tokenizer, parse_ids, piece_label
+from ...engine import Tokenizer, parse_ids
+from .token_labels import display_label
 
 _SPLIT = re.compile(r"[\s,;]+")
 _ERROR_STYLE = "color: #d62728;"
+NO_MODEL = "No model yet: open one to see the ids of the editor text."
+EMPTY_TEXT = "The editor is empty: type some text to see its ids here."
 
 
 class IdsView(QWidget):
@@ -35,6 +38,7 @@ class IdsView(QWidget):
         self.eos = QCheckBox("<eos>")
         self.ids_text = QPlainTextEdit()
         self.ids_text.setReadOnly(True)
+        self.ids_text.setPlaceholderText(NO_MODEL)
         self.summary = QLabel("")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.copy_text = QPushButton("Copy as text")
@@ -47,20 +51,23 @@ class IdsView(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.decoded = QPlainTextEdit()
         self.decoded.setReadOnly(True)
+        self.decoded.setPlaceholderText("The decoded text of the pasted ids appears here.")
         self.pieces = QLabel("")
         self.pieces.setWordWrap(True)
         self.pieces.setTextFormat(Qt.TextFormat.PlainText)
         self.error = ""  # the inline message when the pasted ids are bad
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # two rows, so the view fits a narrow window
         top.addWidget(QLabel("Ids of the editor text:"))
-        top.addWidget(self.mode)
-        top.addWidget(self.bos)
-        top.addWidget(self.eos)
-        top.addStretch(1)
-        top.addWidget(self.copy_text)
-        top.addWidget(self.copy_json)
+        top.addWidget(self.mode, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.bos)
+        buttons.addWidget(self.eos)
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_text)
+        buttons.addWidget(self.copy_json)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(buttons)
         layout.addWidget(self.ids_text, 2)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("<b>Decode ids</b>"))
@@ -99,8 +106,10 @@ class IdsView(QWidget):
             )
         except ValueError as exc:
             self.ids = []
-            self.summary.setText(str(exc))
+            self.ids_text.setPlainText("")
+            self.summary.setText(f"This text cannot be encoded: {exc}")
             return
+        self.ids_text.setPlaceholderText(EMPTY_TEXT)
         self.ids_text.setPlainText(" ".join(map(str, self.ids)))
         self.summary.setText(f"{len(self.ids):,} ids · vocabulary 0..{tok.vocab_size - 1}")
 
@@ -136,6 +145,6 @@ class IdsView(QWidget):
         labels = []
         for i in ids[:400]:
             p = tok.id_to_piece(i)
-            labels.append(p if isinstance(p, str) else piece_label(p))
+            labels.append(p if isinstance(p, str) else display_label(p))
         more = " …" if len(ids) > 400 else ""
         self.pieces.setText(" │ ".join(labels) + more)

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
+    QFrame,
     QPlainTextEdit,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QTextEdit,
@@ -23,21 +33,50 @@ from PySide6.QtWidgets import (
 from ...engine import Segmentation, Tokenizer, looks_like_model
 from ..state import Workspace
 from .compare_view import CompareView
-from .controls import SamplingControls
+from .controls import SamplingControls, shortcut_text
 from .ids_view import IdsView
 from .sampling_view import SamplingView
 from .segmentation_pane import SegmentationPane
 from .token_view import TokenView
 
+# Chinese and English that the published BytePiece 80k model cuts into words and
+# common phrases (自然 语言 处理 … / Natural ·language ·processing …); under
+# MAX_BYTES, so "Use editor selection" with nothing selected can take it whole
 SAMPLE_TEXT = (
-    "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n"
-    "It was the best of times, it was the worst of times.\n"
+    "自然语言处理是计算机科学的一个重要领域。\n"
+    "Natural language processing is an important field of computer science.\n"
+    "人工智能正在改变我们的生活方式。Artificial intelligence is changing the way we live.\n"
 )
 DEBOUNCE_MS = 50
+SAMPLE_LINES = 5  # each sampled pane shows at least this many lines; more panes scroll
+TAB_KEYS = QKeySequence("Ctrl+I")  # Ctrl+Tab would clash with switching tabs; ^I is a tab
 
 
 class Editor(QPlainTextEdit):
-    """The text editor; model files dropped on it go to the main window instead."""
+    """The text editor: Tab moves focus on, Ctrl+I types a tab character.
+
+    Model files dropped on it go to the main window instead.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTabChangesFocus(True)  # keyboard users can leave the editor
+        how = f"Tab moves to the next control; {shortcut_text(TAB_KEYS)} types a tab character."
+        self.setPlaceholderText(f"Type or paste text to segment. {how}")
+        self.setToolTip(f"The text to segment. {how}")
+        self.tab_action = QAction("Type a tab character in the editor", self)
+        self.tab_action.setShortcut(TAB_KEYS)
+        self.tab_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.tab_action.triggered.connect(lambda: self.insertPlainText("\t"))
+        self.addAction(self.tab_action)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # the action above fires in the active window (and lists the key in the shortcut
+        # sheet); a Ctrl+I that reaches the editor as a plain key press types the tab here
+        if QKeySequence(event.keyCombination()) == TAB_KEYS:
+            self.insertPlainText("\t")
+            return
+        super().keyPressEvent(event)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         if source.hasUrls() and any(looks_like_model(u.toLocalFile()) for u in source.urls()):
@@ -48,6 +87,7 @@ class Editor(QPlainTextEdit):
 class Playground(QWidget):
     refreshed = Signal()  # after every re-render of the panes (tests and benchmarks wait on it)
     tokenizerReady = Signal()  # a new model's kernels are warm and the panes show it
+    previewShown = Signal()  # the panes show a model's preview while its kernels compile
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,11 +97,12 @@ class Playground(QWidget):
         self.editor = Editor(SAMPLE_TEXT)
         self.viterbi = SegmentationPane("Deterministic (Viterbi)")
         self.samples: list[SegmentationPane] = []
-        self.sample_split = QSplitter(Qt.Orientation.Vertical)
-        self.sample_split.setChildrenCollapsible(False)
+        self.sample_scroll = self._sample_area()
         panes = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(self.viterbi)
-        panes.addWidget(self.sample_split)
+        panes.addWidget(self.sample_scroll)
+        panes.setChildrenCollapsible(False)
+        panes.setSizes([1000, 1000])  # half each: a scroll area asks for little width
         self.distribution = SamplingView()
         self.ids = IdsView()
         self.compare = CompareView(workspace)
@@ -93,6 +134,26 @@ class Playground(QWidget):
         self.compare.hovered.connect(self.highlight_span)
         workspace.modelChanged.connect(self._model_arrived)
         workspace.modelEdited.connect(self._model_arrived)
+        workspace.previewReady.connect(self._preview_arrived)
+
+    def _sample_area(self) -> QScrollArea:
+        """The sampled panes, stacked in a scroll area: each keeps SAMPLE_LINES lines."""
+        box = QWidget()
+        self._sample_layout = QVBoxLayout(box)
+        self._sample_layout.setContentsMargins(0, 0, 0, 0)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(box)
+        area.setMinimumWidth(200)
+        return area
+
+    def focus_editor(self) -> None:
+        """Keyboard focus to the editor, caret at the end: ready to type at start-up."""
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)
+        self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.editor.ensureCursorVisible()
 
     # ------------------------------------------------------------- model
     def _model_arrived(self) -> None:
@@ -100,6 +161,21 @@ class Playground(QWidget):
         tok = self.workspace.tokenizer
         if tok is not None:
             self.set_tokenizer(tok)
+
+    def _preview_arrived(self) -> None:
+        """A first start: show the model through its plain-Python preview until the
+        compiled tokenizer arrives (the panes only; the sub-views wait for it)."""
+        preview = self.workspace.preview_tokenizer
+        if preview is None or self.workspace.tokenizer is not None:
+            return
+        self.tokenizer = preview
+        self.refresh()
+        self.previewShown.emit()
+
+    @property
+    def previewing(self) -> bool:
+        """Whether the panes show a preview (the kernels are still being prepared)."""
+        return getattr(self.tokenizer, "preview", False)
 
     def set_tokenizer(self, tok: Tokenizer) -> None:
         """Show ``tok``'s segmentations (its kernels must already be compiled)."""
@@ -113,14 +189,15 @@ class Playground(QWidget):
     def _set_sample_count(self, n: int) -> None:
         while len(self.samples) < n:
             pane = SegmentationPane("Sampled")
+            pane.set_minimum_lines(SAMPLE_LINES)
             pane.view.hovered.connect(self.highlight_span)
-            self.sample_split.addWidget(pane)
+            self._sample_layout.addWidget(pane)
             self.samples.append(pane)
         while len(self.samples) > n:
             pane = self.samples.pop()
             pane.setParent(None)
             pane.deleteLater()
-        self.sample_split.setVisible(n > 0)
+        self.sample_scroll.setVisible(n > 0)
 
     def _controls_changed(self) -> None:
         c = self.controls
@@ -143,22 +220,31 @@ class Playground(QWidget):
         try:
             seg = tok.segment(text)
         except ValueError as exc:  # e.g. a lone surrogate pasted into the editor
-            self.viterbi.show_message(str(exc))
+            why = f"This text cannot be segmented: {exc}"
+            if self.previewing:  # too long for the preview: the kernels will show it
+                why = "Preparing the tokenizer (first start only); the panes follow shortly."
+            for pane in (self.viterbi, *self.samples):
+                pane.show_message(why)
             return
         self.viterbi.show_segmentation(seg, tok)
         for k, pane in enumerate(self.samples):
             seed = c.seed + k
             pane.set_title(f"Sampled (α={c.alpha:g}, seed {seed})")
-            pane.show_segmentation(
-                tok.segment(text, alpha=c.alpha, seed=seed), tok, reference=seg, alpha=c.alpha
-            )
+            try:
+                sample = tok.segment(text, alpha=c.alpha, seed=seed)
+            except ValueError as exc:  # the preview samples only where the kernels are linear
+                if not self.previewing:
+                    raise
+                pane.show_message(f"Preparing the tokenizer (first start only): {exc}")
+                continue
+            pane.show_segmentation(sample, tok, reference=seg, alpha=c.alpha)
         self._stale = {self.ids, self.compare}
         self._refresh_current_sub_view()
         self.refreshed.emit()
 
     def _refresh_current_sub_view(self) -> None:
         w = self.tabs.currentWidget()
-        if w not in self._stale or self.tokenizer is None:
+        if w not in self._stale or self.tokenizer is None or self.previewing:
             return
         self._stale.discard(w)
         c = self.controls
@@ -171,9 +257,9 @@ class Playground(QWidget):
         return [p.segmentation for p in self.samples if p.segmentation is not None]
 
     def _use_selection(self) -> None:
+        """The editor's selection, or its whole text when nothing is selected."""
         text = self.editor.textCursor().selectedText().replace("\u2029", "\n")
-        if text:
-            self.distribution.text_edit.setText(text)
+        self.distribution.text_edit.setText(text or self.text())
 
     # ------------------------------------------------------------- hover links
     def views(self) -> list[TokenView]:

@@ -33,7 +33,7 @@ class SegmentationPane(QFrame):
         self.title = QLabel()
         self.set_title(title)
         self.view = TokenView()
-        self.stats = QLabel("no model")
+        self.stats = QLabel("No model yet.")
         self.stats.setWordWrap(True)
         self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -43,6 +43,10 @@ class SegmentationPane(QFrame):
         layout.addWidget(_Fixed(self.title, 1))
         layout.addWidget(self.view, 1)
         layout.addWidget(_Fixed(self.stats, 3))
+
+    def set_minimum_lines(self, lines: int) -> None:
+        """Keep at least ``lines`` lines of tokens visible, however many panes share the space."""
+        self.view.setMinimumHeight(self.view.height_for_lines(lines))
 
     @property
     def segmentation(self) -> Segmentation | None:
@@ -72,5 +76,6 @@ class SegmentationPane(QFrame):
         self.stats.setText(text)
 
     def show_message(self, message: str) -> None:
-        self.view.clear()
+        """No segmentation: ``message`` (a problem, or what to do) in the pane and below it."""
+        self.view.clear(message)
         self.stats.setText(html.escape(message))

@@ -1,8 +1,8 @@
 """What a token looks like in a pane: its label, width and flags, and the stats line.
 
 Labels come from :func:`piecelab.engine.render.piece_label` with invisible characters
-made visible; a per-tokenizer, per-font table fills each id's label and advance once,
-so a re-render only looks them up.
+made visible in every font; a per-tokenizer, per-font table fills each id's label
+and advance once, so a re-render only looks them up.
 """
 
 from __future__ import annotations
@@ -33,13 +33,20 @@ def segmentation_stats(seg: Segmentation) -> str:
     )
 
 
+# the engine shows a carriage return as its control picture ␍, which common fonts
+# (DejaVu among them) lack: it would draw as an empty box, so panes write ``\r``
+SHOWN = {"␍": "\\r"}
+
+
 def display_label(piece: bytes) -> str:
-    """``piece_label`` plus visible forms of invisible characters, ◌ before a lone mark."""
-    label = piece_label(piece)
+    """``piece_label`` with visible forms of invisible characters, ◌ before a lone mark."""
     out = []
-    for c in label:
-        cat = unicodedata.category(c)
-        out.append(f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c)
+    for c in piece_label(piece):
+        shown = SHOWN.get(c)
+        if shown is None:
+            cat = unicodedata.category(c)
+            shown = f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c
+        out.append(shown)
     label = "".join(out)
     if label and unicodedata.category(label[0]).startswith("M"):
         label = "◌" + label

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import N_SPECIAL, Segmentation, Tokenizer, hex_bytes, is_complete, piece_label
-from .token_labels import label_table, same_spans
+from ...engine import N_SPECIAL, Segmentation, Tokenizer, hex_bytes, is_complete
+from .token_labels import display_label, label_table, same_spans
 
 # fills are semi-transparent over the palette's base, so text stays readable in
 # light and dark themes; the text itself is always the palette's text color
@@ -38,6 +38,26 @@ LINE_CACHE = 2000  # rendered lines kept per view: typing re-renders only the li
 _ARGB = QImage.Format.Format_ARGB32_Premultiplied
 SEP = "\u2002\u2009"  # en space + thin space: the room between two labels of one line
 PAD_V, MARGIN, VGAP = 2, 6, 4
+NO_MODEL = "No model yet: open one with File ▸ Open model… or drop a model file on the window."
+EMPTY_TEXT = "The text is empty: type or paste some in the editor."
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def span_text(start: int, end: int, noun: str) -> str:
+    """``[3, 6): bytes 3 to 5 (3 bytes)``: the half-open span spelled out."""
+    inside = f"{noun} {start}" if end - start == 1 else f"{noun}s {start} to {end - 1}"
+    return f"[{start}, {end}): {inside} ({_plural(end - start, noun)})"
+
+
+def char_span_text(seg: Segmentation, start: int, end: int, complete: bool) -> str:
+    """The characters that bytes ``[start, end)`` touch, in the (NFC) text."""
+    cob = seg.char_of_byte
+    c0, c1 = int(cob[start]), int(cob[end - 1]) + 1
+    text = span_text(c0, c1, "character")
+    return text if complete else f"{text}; the token holds only part of a character"
 
 
 def _premultiplied(color: QColor, alpha: int) -> int:
@@ -66,6 +86,7 @@ class TokenView(QAbstractScrollArea):
         self.labels: list[str] = []
         self.different = np.zeros(0, dtype=bool)
         self.last_tooltip = ""
+        self.empty_message = NO_MODEL  # drawn while there is no segmentation
         self._highlight: tuple[int, int] | None = None
         self._hover = -1
         self._layout_width = -1.0
@@ -123,7 +144,9 @@ class TokenView(QAbstractScrollArea):
             self._highlight = new
             self.viewport().update()
 
-    def clear(self) -> None:
+    def clear(self, message: str = "") -> None:
+        """Show no tokens, only ``message`` (by default: how to get a model)."""
+        self.empty_message = message or NO_MODEL
         self.segmentation = None
         self.labels = []
         self.different = np.zeros(0, dtype=bool)
@@ -133,6 +156,10 @@ class TokenView(QAbstractScrollArea):
     # ------------------------------------------------------------- layout
     def _line_height(self) -> int:
         return math.ceil(self._fm.height()) + 2 * PAD_V + VGAP
+
+    def height_for_lines(self, lines: int) -> int:
+        """The widget height that shows ``lines`` lines of tokens without scrolling."""
+        return lines * self._line_height() + 2 * MARGIN + 2 * self.frameWidth()
 
     def _relayout(self, force: bool = False) -> None:
         """Greedy line wrap, vectorized: the next line's start for every possible start."""
@@ -263,8 +290,9 @@ class TokenView(QAbstractScrollArea):
         pal = self.palette()
         if not len(self._w):
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            msg = "(no model)" if self.segmentation is None else "(empty text)"
-            p.drawText(self.viewport().rect().adjusted(MARGIN, MARGIN, 0, 0), 0, msg)
+            msg = self.empty_message if self.segmentation is None else EMPTY_TEXT
+            flags = Qt.TextFlag.TextWordWrap
+            p.drawText(self.viewport().rect().adjusted(MARGIN, MARGIN, -MARGIN, 0), flags, msg)
             return
         lh = self._line_height()
         top = self.verticalScrollBar().value()
@@ -309,7 +337,7 @@ class TokenView(QAbstractScrollArea):
 
     # ------------------------------------------------------------- hover
     def tooltip_text(self, i: int) -> str:
-        """Id, bytes (hex), text, count and log p of token ``i`` (HTML)."""
+        """Id, bytes (hex), text, byte and character spans, count and log p of token ``i``."""
         seg = self.segmentation
         assert seg is not None
         tid = int(seg.ids[i])
@@ -319,21 +347,23 @@ class TokenView(QAbstractScrollArea):
         tok = self.tokenizer
         if tok is not None and N_SPECIAL <= tid < tok.vocab_size:
             count = f"{int(tok.model.counts[tid - N_SPECIAL]):,}"
-        kind = "" if is_complete(piece) else " (part of a character)"
+        complete = is_complete(piece)
         rows = [
             ("id", str(tid)),
-            ("bytes", hex_bytes(piece)[1:-1] + f" ({len(piece)})"),
-            ("text", piece_label(piece) + kind),
+            ("text", display_label(piece) + ("" if complete else " (part of a character)")),
+            ("bytes", f"{hex_bytes(piece)[1:-1]} ({_plural(len(piece), 'byte')})"),
+            ("byte span", span_text(s, e, "byte")),
+            ("characters", char_span_text(seg, s, e, complete)),
             ("count", count),
             ("log p", f"{float(seg.logps[i]):.4f}"),
-            ("span", f"bytes {s}–{e}"),
         ]
         if self.different[i]:
             rows.append(("", "boundary differs from the deterministic segmentation"))
         body = "".join(
             f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
-        return f"<table>{body}</table>"
+        note = "Spans are half-open: [start, end) holds start to end − 1, counted from 0."
+        return f"<table>{body}</table><small>{html.escape(note)}</small>"
 
     def viewportEvent(self, event) -> bool:
         kind = event.type()
