@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 
-VISIBLE = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
+# a carriage return is written \r: its control picture ␍ is missing from common fonts
+VISIBLE = {" ": "·", "\t": "→", "\n": "↵", "\r": "\\r"}
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32) if chr(i) not in VISIBLE}
 _CONTROL[0x7F] = "\\x7f"
 

@@ -33,20 +33,12 @@ def segmentation_stats(seg: Segmentation) -> str:
     )
 
 
-# the engine shows a carriage return as its control picture ␍, which common fonts
-# (DejaVu among them) lack: it would draw as an empty box, so panes write ``\r``
-SHOWN = {"␍": "\\r"}
-
-
 def display_label(piece: bytes) -> str:
     """``piece_label`` with visible forms of invisible characters, ◌ before a lone mark."""
     out = []
     for c in piece_label(piece):
-        shown = SHOWN.get(c)
-        if shown is None:
-            cat = unicodedata.category(c)
-            shown = f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c
-        out.append(shown)
+        cat = unicodedata.category(c)
+        out.append(f"\\u{ord(c):04x}" if cat in ("Cf", "Zl", "Zp", "Cc") else c)
     label = "".join(out)
     if label and unicodedata.category(label[0]).startswith("M"):
         label = "◌" + label
