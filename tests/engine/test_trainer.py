@@ -11,7 +11,7 @@ import pytest
 
 from piecelab import Tokenizer
 from piecelab.engine.events import Cancelled, Log, Metric, Progress, StageDone
-from piecelab.engine.trainer import Trainer
+from piecelab.engine.trainer import WORKER_THREAD_PREFIX, Trainer
 
 from ..conftest import DATA
 
@@ -77,14 +77,29 @@ def test_heldout_documents_are_not_trained_on(docs):
     assert trained_marker == (not is_heldout(marker * 20, frac))
 
 
-def test_cancel_is_quick_and_leaves_nothing(tmp_path, docs):
-    big = docs * 30
+def train_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX)]
+
+
+@pytest.mark.parametrize("stage", ["count n-grams", "segment corpus"])
+def test_cancel_is_quick_and_leaves_nothing(tmp_path, docs, monkeypatch, stage):
+    # n-gram runs spill into tmp_path (a tiny budget); cancel while the folder is
+    # there (counting) or after it was merged (segmenting): nothing may be left
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = set(threading.enumerate())
     cancel = threading.Event()
-    trainer = Trainer(order=6, max_vocab_size=2000)
-    job = trainer.run(big, workers=2, cancel=cancel)
+    trainer = Trainer(order=6, max_vocab_size=2000, ngram_memory=1 << 20)
+    job = trainer.run(docs * 30, workers=2, cancel=cancel)
+    spilled = False
     for ev in job:
-        if isinstance(ev, Progress) and ev.stage == "segment corpus":
+        present = any(tmp_path.iterdir())
+        spilled = spilled or present
+        ready = present if stage == "count n-grams" else spilled
+        if isinstance(ev, Progress) and ev.stage == stage and ready:
             break
+    assert spilled, "the run never spilled n-gram runs to tmp_path"
     t0 = time.monotonic()
     cancel.set()
     with pytest.raises(Cancelled):
@@ -93,16 +108,20 @@ def test_cancel_is_quick_and_leaves_nothing(tmp_path, docs):
     assert time.monotonic() - t0 < 1.0
     assert trainer.models == {}
     assert list(tmp_path.iterdir()) == []
-    assert threading.active_count() < 10
+    assert set(threading.enumerate()) <= before
 
 
 def test_closing_the_generator_stops_it(docs):
+    before = set(threading.enumerate())
     trainer = Trainer(order=6, max_vocab_size=800)
     job = trainer.run(docs * 5, workers=2)
     next(job)
     next(job)
+    assert train_threads(), "the run should be counting on its worker threads by now"
     job.close()
     assert trainer.models == {}
+    assert train_threads() == []
+    assert set(threading.enumerate()) <= before
 
 
 def test_errors():

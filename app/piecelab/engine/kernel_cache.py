@@ -4,9 +4,9 @@ numba stamps a cached function with its own source file only, but a kernel
 compiled here carries the code of every compiled function it calls, and those
 live in other modules (the list entries inline the Viterbi kernel, pruning
 calls it, the enumerations call ``chunk_ends``).  After an edit or a
-``git pull`` that touched only the callee's file, the caller's cache loaded the
-old callee: wrong tokens, silently (this happened).  So the engine's functions
-are stamped with a digest of all of the engine's sources as well.
+``git pull`` that touched only the callee's file, the caller's cache would load
+the old callee: wrong tokens, silently.  So the engine's functions are stamped
+with a digest of all of the engine's sources as well.
 
 :func:`install` must run before any engine module defines a cached kernel:
 it runs when this module is imported, which ``piecelab.engine`` does first.

@@ -15,43 +15,14 @@ pieces (:class:`~piecelab.engine.trie.PackedTrie`) is walked backwards over
 piece ``text[s:p]``.  The walk stops at the first missing transition, so the
 work per byte is the length of the longest piece ending there, not the
 vocabulary size, and the best candidate stays in registers until the walk ends
-(measured: 15–25% faster than pushing candidates forward, which stores to
-``dp[p]`` for every match).  The GUI's enumerations (all matches, k-best,
-in :mod:`~piecelab.engine.enumerations`) walk the forward trie instead.
+instead of being stored to ``dp`` for every match.  The walk is a chain of
+dependent loads, so the hot loops keep it short: unsigned indices (numba adds
+wraparound code to signed ones), selects instead of data-dependent branches,
+and a step that loads the next base without waiting for the check.  The GUI's
+enumerations (all matches, k-best, in :mod:`~piecelab.engine.enumerations`)
+walk the forward trie instead.
 
-Where the time goes (20k benchmark model, held-out file, 4.84 trie steps per
-byte, 78% of the bytes ASCII): the walk is a chain of dependent loads, half of
-them within 10 KB of the trie and 90% within 230 KB, so per document the kernel
-runs at the speed of the cache it shares with the Python side; on a sentence
-already in cache it runs twice as fast.  What paid, each measured on its own:
-unsigned indices in the walks (+25%: numba emits wraparound code for every
-signed index); in the sampler, a draw that counts the running sums below it
-instead of stopping at the first one above it (+15%: that exit was a
-mispredicted branch per byte); 8-byte trie slots with the values beside them
-(see :class:`~piecelab.engine.trie.PackedTrie`, +18% per document over 16-byte
-slots with a separate value array); the first ``_K`` steps of every walk
-without a branch (+6% whole file); the next base loaded whatever the check
-says, so a step waits on one load, not a load, a compare and a select (+6% per
-document); trie nodes placed heaviest subtree first (by piece probability)
-instead of breadth first, so the hot transitions share cache lines (+4%, median
-of 24 interleaved rounds; within noise when the chain still had its select);
-scratch per chunk instead of per text (a whole-file call had spent
-a quarter of its time faulting in fresh pages).
-
-Tried without a gain worth its code (kernel MB/s on the same data): a trie over
-characters instead of bytes (24 against 35 then; little CJK here to gain on); a
-65,536-entry table for the first two bytes of each walk; skipping the walk
-from UTF-8 continuation bytes; two ends walked at once, branch-free, and two
-half-blocks walked in lockstep lanes before a separate scoring pass (half the
-speed: the lane bookkeeping costs more than the overlapped loads save); the
-one-byte piece compared last, so the previous end's score is needed late; a
-second branch-free block of steps, or 2 or 4 such steps instead of 3 (5–8: slower,
-−25% at 8); the next position's first steps walked ahead and carried in registers
-(−35%: spills); the entry's arrays packed into one argument or passed as raw
-addresses (0.25 µs less per call, nothing measurable per document); 4-byte
-slots (23-bit base and a 9-bit label checked instead of the parent, which needs
-a distinct base per node: +2%, within noise); tokens cut from a separator-joined copy of
-the text by ``bytes.split`` instead of looked up (slower: new objects).
+What each of these choices measured, and the dead ends: benchmarks/NOTES.md, "kernels".
 """
 
 from __future__ import annotations
@@ -123,11 +94,10 @@ def _step_back(text, o, rt, s, node, b):
 
     ``s`` is chunk-local, the chunk starting at ``text[o]``.  Returns (the new
     position, the slot, whether the transition exists, the next node and base).
-    The next base is the slot's whether or not the transition exists: a walk
-    that steps on without looking stays inside the array (every base + 255
-    does) and its caller masks what it finds.  Selecting a sentinel base on
-    failure instead put the check's load and compare into the chain of
-    dependent loads that every step waits on (measured: 6% slower).
+    The next base is the slot's whether or not the transition exists, so a
+    step waits on one load, not on the check too; a walk that steps on without
+    looking stays inside the array (every base + 255 does) and its caller masks
+    what it finds.  (A sentinel base on failure measured slower: benchmarks/NOTES.md.)
     """
     s -= _ONE
     t = b + _U(text[o + s])
@@ -152,24 +122,19 @@ def _header(rt):
 def _viterbi_chunk(text, o, n, rt, val, dp, route, rslot):
     """Unigram Viterbi over the chunk ``text[o:o+n]``, pulling each end's best piece.
 
-    ``rt`` is a packed reversed trie (see :class:`~piecelab.engine.trie.PackedTrie`)
-    and ``val`` its log-probability per slot.  Positions are chunk-local
-    (``dp[0]`` is the chunk start), so the scratch arrays only need the longest
-    chunk.  For every end ``p`` the trie is walked backwards over
-    ``text[o+p-1]``, ``text[o+p-2]``, ...; each slot on the way is a candidate
-    start ``s`` scored ``dp[s]`` + the slot's value (−inf where the slot is no
-    piece), and the best is kept in registers with selects, not branches.
-    Shorter pieces come first and ``>=`` lets a later (longer) one win a tie,
-    which is the same choice as pushing candidates by increasing start with
-    ``>``: exact ties keep the longest piece.  Path scores are summed left to
-    right from 0, as in the reference.  ``rslot[p]`` is the winning slot (the
-    caller maps slots to ids for the tokens only), −1 where nothing covers.
+    ``rt`` is a packed reversed trie (:class:`~piecelab.engine.trie.PackedTrie`),
+    ``val`` its log-probability per slot.  Positions are chunk-local (``dp[0]``
+    is the chunk start), so the scratch only needs the longest chunk; scores are
+    summed left to right from 0, as in the reference.  ``rslot[p]`` is the
+    winning slot (the caller maps slots to ids), −1 where no piece covers.
 
-    The first ``_K`` steps of each walk take no branch: after a failed
-    transition the walk steps on through slots that are not its own, and
-    ``alive`` masks their candidates.  Where a walk ends varies from byte to
-    byte, so its loop exit was a mispredicted branch per position, which also
-    kept the next position's loads from starting early.
+    Each slot on the walk back from ``p`` is a candidate start ``s`` scored
+    ``dp[s]`` + the slot's value (−inf where it is no piece), kept by selects.
+    Shorter pieces come first and ``>=`` lets a longer one win a tie: exact ties
+    keep the longest piece, as BytePiece does.  The first ``_K`` steps take no
+    branch (a walk's length varies from byte to byte, so its exit mispredicts);
+    past a failed transition they read other nodes' slots, which ``alive`` masks.
+    Kept whole: the walk as a helper measured slower (benchmarks/NOTES.md, "kernels").
     """
     b0, max_depth = _header(rt)
     uo = _U(o)
@@ -218,21 +183,78 @@ def _random_step(x):
     return x, u
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _pull_weights(text, uo, rt, val, z, up, b0, max_depth, ws, wt):
+    """The pieces ending at ``up``: their weights ``z[start] · w`` and slots into
+    ``ws``/``wt`` (shortest first); returns (their sum, how many).
+
+    The first ``_K`` steps take no branch, as in :func:`_viterbi_chunk`.  The
+    loop has no ``break``: an inlined helper's arrays must die at a single exit,
+    or numba counts a reference per array per byte (twice the time).
+    """
+    total = 0.0
+    k = _U(0)
+    node = _U(0)
+    b = b0
+    s = up
+    lim = _walk_floor(up, max_depth)
+    alive = True
+    if s - lim >= _UK:
+        for _ in range(_K):
+            s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
+            alive &= ok
+            w = z[s] * val[t] if alive else 0.0
+            total += w
+            ws[k] = w
+            wt[k] = t
+            k += _U(alive)
+    while alive and s > lim:
+        s, t, alive, node, b = _step_back(text, uo, rt, s, node, b)
+        w = z[s] * val[t] if alive else 0.0
+        total += w
+        ws[k] = w
+        wt[k] = t
+        k += _U(alive)
+    return total, k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pick(ws, k, r):
+    """The first of the ``k`` (≥ 1) weights whose running sum exceeds ``r``.
+
+    It counts the sums that do not, with no early exit: that branch would be
+    as unpredictable as the draw.
+    """
+    acc = 0.0
+    i = np.int64(0)
+    for j in range(k - _ONE):
+        acc += ws[j]
+        i += acc <= r
+    while ws[i] == 0.0:  # rounding left r past the last piece: take the last one
+        i -= 1
+    return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rescale(z, p, max_depth, total):
+    """Divide the z values later ends can still reach by ``total``; returns its log."""
+    f = 1.0 / total
+    for j in range(max(0, p + 1 - np.int64(max_depth)), p + 1):
+        z[j] *= f
+    return np.log(total)
+
+
 @njit(cache=True, nogil=True)
 def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
     """An exact draw over the chunk ``text[o:o+n]`` with P(seg) ∝ Π w(piece).
 
-    ``val`` holds the weights w = p^α per slot.  ``z[p]`` (chunk-local) is the scaled
-    partition of all paths ending at p: the reversed trie is walked back from
-    p, step i standing for the piece ``text[p-1-i:p]`` with weight
-    ``z[p-1-i] · w`` (0 where the slot is no piece), kept in the scratch arrays
-    ``ws``/``wt``.  One uniform draw per end then picks a step in proportion to
-    its weight by the same running sum (the forward pass of FFBS with the
+    ``val`` holds the weights w = p^α per slot; ``z[p]`` (chunk-local) is the
+    scaled partition of all paths ending at p.  One uniform draw per end picks
+    the last piece in proportion to its share of ``z[p]`` (FFBS with the
     backward choice made on the fly), so the back-pointers form an exact
-    sample.  Weights are linear, so no exp or log per candidate; when z leaves
-    [1e-100, 1e100] the values still reachable from later ends are rescaled by
-    one factor, kept in the returned log scale.  The first ``_K`` steps are
-    branch-free as in :func:`_viterbi_chunk`.  Returns (log Z, the random state).
+    sample with no exp or log per candidate.  When z leaves [1e-100, 1e100]
+    it is rescaled, the factor kept in the log scale.  Returns (log Z, the
+    random state).
     """
     b0, max_depth = _header(rt)
     uo = _U(o)
@@ -240,56 +262,19 @@ def _sample_chunk(text, o, n, rt, val, z, route, rslot, state, ws, wt):
     log_scale = 0.0
     for p in range(1, n + 1):
         up = _U(p)
-        total = 0.0
-        k = _U(0)
-        node = _U(0)
-        b = b0
-        s = up
-        lim = _walk_floor(up, max_depth)
-        alive = True
-        if s - lim >= _UK:
-            for _ in range(_K):
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
-                alive &= ok
-                w = z[s] * val[t] if alive else 0.0
-                total += w
-                ws[k] = w
-                wt[k] = t
-                k += _U(alive)
-        if alive:
-            while s > lim:
-                s, t, ok, node, b = _step_back(text, uo, rt, s, node, b)
-                if not ok:
-                    break
-                w = z[s] * val[t]
-                total += w
-                ws[k] = w
-                wt[k] = t
-                k += _ONE
+        total, k = _pull_weights(text, uo, rt, val, z, up, b0, max_depth, ws, wt)
         if total == 0.0:
             z[up] = z[up - _ONE]
             route[up] = up - _ONE
             rslot[up] = -1
             continue
         state, u = _random_step(state)
-        r = u * total
-        # the first step whose running sum exceeds r: count the sums that do not,
-        # without an early exit (its branch would be as unpredictable as the draw)
-        acc = 0.0
-        i = np.int64(0)
-        for j in range(k - _ONE):  # k ≥ 1 here: some piece ends at p
-            acc += ws[j]
-            i += acc <= r
-        while ws[i] == 0.0:  # rounding left r past the last piece: take the last one
-            i -= 1
+        i = _pick(ws, k, u * total)
         z[up] = total
         route[up] = p - 1 - i
         rslot[up] = wt[i]
         if total < 1e-100 or total > 1e100:
-            f = 1.0 / total
-            for j in range(max(0, p + 1 - np.int64(max_depth)), p + 1):
-                z[j] *= f
-            log_scale += np.log(total)
+            log_scale += _rescale(z, p, max_depth, total)
     return log_scale + np.log(z[n]), state
 
 
@@ -340,8 +325,7 @@ def _run(text, forced, rt, val, ids, sampling, seed, doc0, out_end, out_id, with
     weights p^α (``sampling``; the score is log Z) per slot of ``rt``.  Scratch is sized to the
     longest chunk, not the text: a whole file in one call touches a few pages
     per line instead of fresh memory for every byte.  Inlined into each entry
-    point: a call between kernels costs a reference count per array argument,
-    which is measurable on a sentence (0.1 µs of 5).
+    point: a call between kernels costs a reference count per array argument.
     """
     n = len(text)
     cap = min(n, 1 << 16)
@@ -410,10 +394,8 @@ def log_partition(text, forced, rt, val, ids):
 
 # ------------------------------------------------------------ list results
 # tokenize() and encode() get the Python list itself from these (they hold the
-# GIL: they make Python objects).  They live beside the kernel they inline; an
-# entry in another module once kept running the old kernel after this file
-# changed (numba stamps a cache with its own file only), which kernel_cache.py
-# now prevents as well.
+# GIL: they make Python objects).  They live beside the kernel they inline, as
+# numba stamps a cache with its own file only (kernel_cache.py covers the rest).
 
 
 @intrinsic

@@ -9,6 +9,8 @@ merged once at the end.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -213,10 +215,26 @@ def _piece_hash(text, a, b):
     return h ^ (np.uint64(b - a) * _MULT)
 
 
+class PieceTable(NamedTuple):
+    """Pieces with counts: open addressing over piece hashes, the bytes in one pool.
+
+    Kernels take it as one argument (numba types a namedtuple's fields) and add
+    pieces in place; only growing makes a new one (:func:`grow_piece_table`).
+    """
+
+    hashes: np.ndarray  # uint64 per slot, 0 = empty
+    offsets: np.ndarray  # int64 per slot: where the piece starts in ``pool``
+    lengths: np.ndarray  # int32 per slot
+    counts: np.ndarray  # int64 per slot
+    pool: np.ndarray  # uint8: the pieces' bytes, appended
+    fill: np.ndarray  # int64 [occupied slots, bytes used in pool]
+
+
 @njit(cache=True, nogil=True)
 def add_piece(text, a, b, count, table):
-    """Add ``count`` to the piece ``text[a:b]`` in a piece table (see new_piece_table)."""
-    hashes, offs, lens, cnts, pool, state = table
+    """Add ``count`` to the piece ``text[a:b]`` in ``table``; False if it has no room."""
+    hashes, offs, lens, cnts = table.hashes, table.offsets, table.lengths, table.counts
+    pool, fill = table.pool, table.fill
     cap = hashes.shape[0]
     mask = np.uint64(cap - 1)
     h = _piece_hash(text, a, b)
@@ -240,22 +258,22 @@ def add_piece(text, a, b, count, table):
                 return True
         slot = (slot + np.uint64(1)) & mask
     # new entry: needs room in the pool and the table (checked by the caller's reserve)
-    top = state[1]
-    if top + n > pool.shape[0] or state[0] + 1 > cap * LOAD_LIMIT:
+    top = fill[1]
+    if top + n > pool.shape[0] or fill[0] + 1 > cap * LOAD_LIMIT:
         return False
     pool[top : top + n] = text[a:b]
     hashes[slot] = h
     offs[slot] = top
     lens[slot] = n
     cnts[slot] = count
-    state[0] += 1
-    state[1] = top + n
+    fill[0] += 1
+    fill[1] = top + n
     return True
 
 
-def new_piece_table(cap: int = 1 << 16, pool: int = 1 << 20):
-    """(hashes, offsets, lengths, counts, byte pool, state[used, pool_top])."""
-    return (
+def new_piece_table(cap: int = 1 << 16, pool: int = 1 << 20) -> PieceTable:
+    """An empty table with ``cap`` slots (a power of two) and ``pool`` bytes."""
+    return PieceTable(
         np.zeros(cap, np.uint64),
         np.zeros(cap, np.int64),
         np.zeros(cap, np.int32),
@@ -267,13 +285,13 @@ def new_piece_table(cap: int = 1 << 16, pool: int = 1 << 20):
 
 @njit(cache=True, nogil=True)
 def _table_grow(table, new_cap, new_pool):
-    hashes, offs, lens, cnts, pool, state = table
+    hashes, fill = table.hashes, table.fill
     nh = np.zeros(new_cap, np.uint64)
     no = np.zeros(new_cap, np.int64)
     nl = np.zeros(new_cap, np.int32)
     nc = np.zeros(new_cap, np.int64)
     npool = np.zeros(new_pool, np.uint8)
-    npool[: state[1]] = pool[: state[1]]
+    npool[: fill[1]] = table.pool[: fill[1]]
     mask = np.uint64(new_cap - 1)
     for s in range(hashes.shape[0]):
         h = hashes[s]
@@ -283,40 +301,114 @@ def _table_grow(table, new_cap, new_pool):
         while nh[slot] != 0:
             slot = (slot + np.uint64(1)) & mask
         nh[slot] = h
-        no[slot] = offs[s]
-        nl[slot] = lens[s]
-        nc[slot] = cnts[s]
-    return nh, no, nl, nc, npool, state.copy()
+        no[slot] = table.offsets[s]
+        nl[slot] = table.lengths[s]
+        nc[slot] = table.counts[s]
+    return PieceTable(nh, no, nl, nc, npool, fill.copy())
 
 
-def grow_piece_table(table, need: int = 0, need_bytes: int | None = None):
+def grow_piece_table(table: PieceTable, need: int = 0, need_bytes: int | None = None) -> PieceTable:
     """A larger copy with room for ``need`` more pieces and ``need_bytes`` (default
     ``need``) more bytes."""
-    hashes, _, _, _, pool, state = table
     need_bytes = need if need_bytes is None else need_bytes
-    cap = hashes.shape[0]
-    while state[0] + need + 1 > cap * LOAD_LIMIT:
+    used, top = int(table.fill[0]), int(table.fill[1])
+    cap = table.hashes.shape[0]
+    while used + need + 1 > cap * LOAD_LIMIT:
         cap *= 2
-    size = pool.shape[0]
-    while state[1] + need_bytes > size:
+    size = table.pool.shape[0]
+    while top + need_bytes > size:
         size *= 2
-    return _table_grow(table, cap, 2 * size if size == pool.shape[0] else size)
+    return _table_grow(table, cap, 2 * size if size == table.pool.shape[0] else size)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _node_scores(text, at, i, order, keys, logp, bits, mask, ensure_unicode, node):
+    """``node[j]`` = log p(byte ``at + i`` | the j bytes before it), −inf when not kept.
+
+    An n-gram whose shorter suffix was not kept was not kept either, so the
+    lookups stop at the first miss.  With ``ensure_unicode`` no piece may start
+    at a UTF-8 continuation byte (state 0 gets −inf there).
+    """
+    packed = np.uint64(0)
+    found = True
+    for j in range(order):
+        if j > i or not found:
+            node[j] = -np.inf
+            continue
+        packed = packed | (np.uint64(text[at + i - j]) << np.uint64(8 * j))
+        key = (np.uint64(j + 1) << _SHIFT56) | packed
+        slot = _lookup(keys, key, bits, mask)
+        if slot >= 0:
+            node[j] = logp[slot]
+        else:
+            node[j] = -np.inf
+            found = False
+    if ensure_unicode and (text[at + i] & 0xC0) == 0x80:
+        node[0] = -np.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _forward_step(node, prev, score, routes, i, order):
+    """One byte of the state Viterbi: new ``score`` from ``prev`` + ``node``.
+
+    State 0 (a piece starts) comes from any state, state j from j − 1, and the
+    last state also from itself.  The first maximum wins, compared after the
+    addition as numpy's argmax does in the reference; a state that is −inf
+    from every side routes to 0.  ``routes[i, j]`` gets the winning previous state.
+    """
+    nd = node[0]
+    best = prev[0] + nd
+    arg = 0
+    for k in range(1, order):
+        cand = prev[k] + nd
+        if cand > best:
+            best = cand
+            arg = k
+    score[0] = best
+    routes[i, 0] = arg if best > -np.inf else 0
+    for j in range(1, order):
+        nd = node[j]
+        best = prev[j - 1] + nd
+        arg = j - 1
+        if j == order - 1:
+            cand = prev[j] + nd
+            if cand > best:
+                best = cand
+                arg = j
+        score[j] = best
+        routes[i, j] = arg if best > -np.inf else 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _backtrack(score, routes, order, n, state_path):
+    """The best state at each byte of a chunk into ``state_path`` (the last byte
+    takes the first best final state)."""
+    best = score[0]
+    st = 0
+    for k in range(1, order):
+        if score[k] > best:
+            best = score[k]
+            st = k
+    for i in range(n - 1, -1, -1):
+        state_path[i] = st
+        if i > 0:
+            st = routes[i, st]
 
 
 @njit(cache=True, nogil=True)
 def ngram_viterbi_count(text, ends, start_chunk, keys, logp, order, ensure_unicode, table, stats):
-    """Segment chunks with the byte n-gram model and count the pieces.
+    """Segment chunks with the byte n-gram model and count the pieces in ``table``.
 
     States are "position within the current piece" 0..order-1, the last one
-    absorbing longer pieces; a piece starts where the state is 0.  With
-    ``ensure_unicode`` no piece starts at a UTF-8 continuation byte.  Ties go to
+    absorbing longer pieces; a piece starts where the state is 0.  Ties go to
     the lowest state, as numpy's argmax does in the reference.  Returns the index
     of the first chunk not processed (the piece table was full) or ``len(ends)``;
-    ``stats`` accumulates [bytes, pieces].
+    ``stats`` accumulates [bytes, pieces].  The inlined helpers run inside the
+    byte loop or make no call, so numba's reference counts on their array
+    arguments cancel out (benchmarks/NOTES.md, "trainer").
     """
-    cap = keys.shape[0]
-    bits = np.uint64(64 - int(np.log2(cap)))
-    mask = np.uint64(cap - 1)
+    bits = np.uint64(64 - int(np.log2(keys.shape[0])))
+    mask = np.uint64(keys.shape[0] - 1)
     c0 = ends[start_chunk - 1] if start_chunk > 0 else 0
     max_len = 0
     for ci in range(start_chunk, ends.shape[0]):
@@ -326,77 +418,21 @@ def ngram_viterbi_count(text, ends, start_chunk, keys, logp, order, ensure_unico
     prev = np.empty(order, np.float64)
     node = np.empty(order, np.float64)
     state_path = np.empty(max_len + 1, np.int8)
-    hashes = table[0]
-    pool = table[4]
-    tstate = table[5]
+    fill = table.fill
     for ci in range(start_chunk, ends.shape[0]):
         c1 = ends[ci]
         n = c1 - c0
         if n == 0:
             continue
         # reserve room so that no piece of this chunk can fail to insert
-        if tstate[0] + n > hashes.shape[0] * LOAD_LIMIT or tstate[1] + n > pool.shape[0]:
+        if fill[0] + n > table.hashes.shape[0] * LOAD_LIMIT or fill[1] + n > table.pool.shape[0]:
             return ci
         for i in range(n):
-            # node scores: log p(byte i | j previous bytes), -inf when pruned
-            # an n-gram whose suffix was pruned was pruned too: stop at the first miss
-            packed = np.uint64(0)
-            found = True
-            for j in range(order):
-                if j > i or not found:
-                    node[j] = -np.inf
-                    continue
-                packed = packed | (np.uint64(text[c0 + i - j]) << np.uint64(8 * j))
-                key = (np.uint64(j + 1) << _SHIFT56) | packed
-                slot = _lookup(keys, key, bits, mask)
-                if slot >= 0:
-                    node[j] = logp[slot]
-                else:
-                    node[j] = -np.inf
-                    found = False
-            if ensure_unicode and (text[c0 + i] & 0xC0) == 0x80:
-                node[0] = -np.inf
-            if i == 0:
-                for j in range(order):
-                    score[j] = node[j]
-                continue
-            for j in range(order):
-                prev[j] = score[j]
-            # state 0: from any state; the first maximum of (prev + node) wins, compared
-            # after the addition as numpy's argmax does, and a column that is all
-            # -inf routes to state 0
-            nd = node[0]
-            best = prev[0] + nd
-            arg = 0
-            for k in range(1, order):
-                cand = prev[k] + nd
-                if cand > best:
-                    best = cand
-                    arg = k
-            score[0] = best
-            routes[i, 0] = arg if best > -np.inf else 0
-            for j in range(1, order):
-                nd = node[j]
-                best = prev[j - 1] + nd
-                arg = j - 1
-                if j == order - 1:
-                    cand = prev[j] + nd
-                    if cand > best:
-                        best = cand
-                        arg = j
-                score[j] = best
-                routes[i, j] = arg if best > -np.inf else 0
-        # backtrack the states, then cut where the state is 0
-        best = score[0]
-        st = 0
-        for k in range(1, order):
-            if score[k] > best:
-                best = score[k]
-                st = k
-        for i in range(n - 1, -1, -1):
-            state_path[i] = st
-            if i > 0:
-                st = routes[i, st]
+            _node_scores(text, c0, i, order, keys, logp, bits, mask, ensure_unicode, node)
+            for j in range(order):  # 0 before the first byte: its score is its node's
+                prev[j] = score[j] if i > 0 else 0.0
+            _forward_step(node, prev, score, routes, i, order)
+        _backtrack(score, routes, order, n, state_path)
         a = 0
         for i in range(1, n + 1):
             if i == n or state_path[i] == 0:
@@ -410,18 +446,18 @@ def ngram_viterbi_count(text, ends, start_chunk, keys, logp, order, ensure_unico
 
 @njit(cache=True, nogil=True)
 def table_entries(table):
-    """(offsets, lengths, counts) of the occupied slots, and the pool."""
-    hashes, offs, lens, cnts, _, state = table
-    m = state[0]
+    """(offsets, lengths, counts) of the occupied slots of a piece table."""
+    hashes = table.hashes
+    m = table.fill[0]
     o = np.empty(m, np.int64)
     ln = np.empty(m, np.int64)
     c = np.empty(m, np.int64)
     k = 0
     for s in range(hashes.shape[0]):
         if hashes[s] != 0:
-            o[k] = offs[s]
-            ln[k] = lens[s]
-            c[k] = cnts[s]
+            o[k] = table.offsets[s]
+            ln[k] = table.lengths[s]
+            c[k] = table.counts[s]
             k += 1
     return o, ln, c
 

@@ -1,13 +1,12 @@
 """How the tokenizer gets Python lists from the kernels, and calls them cheaply.
 
-Turning token ids into a list of ``bytes`` with numpy (an object-array take, then
-``tolist``) cost ~1 µs a sentence, a sixth of tokenize(), almost all of it the
-fixed cost of two numpy calls and a slice.  Instead the kernels
-(:func:`~piecelab.engine.kernels.viterbi_list` and its kin) build the list with
-CPython's own list calls, from a table of the objects' addresses (the model's
-``bytes`` pieces, or cached ``int`` ids), in ~0.15 µs for 55 tokens; measured
-through tokenize() on the benchmark model it is +19%, and calling the compiled
-overload without numba's type dispatch (:class:`Direct`) another +4%.
+Turning token ids into a list of ``bytes`` with numpy (an object-array take,
+then ``tolist``) costs two numpy calls and a slice per sentence, a large share
+of tokenize().  Instead the kernels (:func:`~piecelab.engine.kernels.viterbi_list`
+and its kin) build the list with CPython's own list calls, from a table of the
+objects' addresses (the model's ``bytes`` pieces, or cached ``int`` ids), and
+:class:`Direct` calls the compiled overload without numba's type dispatch.
+Figures: benchmarks/NOTES.md, "token lists".
 
 The tables hold borrowed addresses: whoever passes one keeps its objects alive
 (the tokenizer does).
@@ -31,13 +30,12 @@ def address_table(objects: list) -> np.ndarray:
 class Direct:
     """One compiled overload of a numba function, called without its type dispatch.
 
-    numba types every argument on every call to pick the overload (0.17 µs
-    for five arguments, measured), which on a sentence is 3% of tokenize().
-    ``call`` goes through the dispatcher the first time, which compiles or
-    loads the overload, and to that overload's entry point afterwards, so the
-    arguments must keep exactly the first call's types (the tokenizer's arrays
-    and ``bytes`` always do).  It stays the dispatcher if this numba keeps no
-    entry point.
+    numba types every argument on every call to pick the overload, which is
+    measurable on a sentence.  ``call`` goes through the dispatcher the first
+    time, which compiles or loads the overload, and to that overload's entry
+    point afterwards, so the arguments must keep exactly the first call's types
+    (the tokenizer's arrays and ``bytes`` always do).  It stays the dispatcher
+    if this numba keeps no entry point.
     """
 
     __slots__ = ("call", "dispatcher")

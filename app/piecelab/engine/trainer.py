@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from .normalize import nfc
 from .prune import rank_for_size, settle, split_counts
 
 BATCH_BYTES = 2 << 20
+WORKER_THREAD_PREFIX = "piecelab-train"  # names the worker threads of a run
 _CHUNK_RE = re.compile(".{,10000}\n{1,100}|.{1,10000}")
 _CHUNK_DIGITS_RE = re.compile("\\d|[^\n\\d]{,10000}\n{1,100}|[^\n\\d]{1,10000}")
 
@@ -42,6 +43,47 @@ class TrainResult:
     heldout_bytes_per_token: dict[int, float]
     corpus_bytes: int
     elapsed: float
+
+
+@dataclass
+class _NgramCounter:
+    """One worker's n-gram counts: lengths 1–2 dense, longer ones in a hash table."""
+
+    small: np.ndarray  # int64 [256 + 65536]: single bytes, then byte pairs
+    keys: np.ndarray  # uint64 packed n-grams (see ngrams), 0 = empty slot
+    counts: np.ndarray  # int64 per slot
+    used: np.ndarray  # int64 [1]: occupied slots (the kernels update it)
+    nbytes: int = 0  # bytes counted
+
+    @classmethod
+    def empty(cls, slots: int) -> _NgramCounter:
+        """No counts yet; the hash table has ``slots`` slots (a power of two)."""
+        return cls(
+            np.zeros(256 + 65536, np.int64),
+            np.zeros(slots, np.uint64),
+            np.zeros(slots, np.int64),
+            np.zeros(1, np.int64),
+        )
+
+    def release(self) -> None:
+        """Drop the arrays (once merged or spilled), so their memory can go."""
+        self.small = self.keys = self.counts = self.used = np.empty(0, np.int64)
+
+
+@dataclass
+class _PieceCounter:
+    """One worker's piece counts from the n-gram Viterbi, and its running totals."""
+
+    table: ng.PieceTable
+    stats: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))  # [bytes, pieces]
+
+    @property
+    def bytes_done(self) -> int:
+        return int(self.stats[0])
+
+    @property
+    def pieces(self) -> int:
+        return int(self.stats[1])
 
 
 class _Docs:
@@ -159,7 +201,7 @@ class Trainer:
         workers = max(1, int(workers))
         cancel = cancel or threading.Event()
         docs = _Docs(texts, heldout)
-        pool = ThreadPoolExecutor(workers)
+        pool = ThreadPoolExecutor(workers, thread_name_prefix=WORKER_THREAD_PREFIX)
         try:
             yield Log(
                 f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
@@ -258,49 +300,42 @@ class Trainer:
         total, unit = docs.total()
         rate = Rate("count n-grams", total, unit, clock)
         max_slots = 1 << max(12, int(self.ngram_memory // (16 * workers)).bit_length() - 1)
-        states = [
-            [
-                np.zeros(256 + 65536, np.int64),
-                np.zeros(min(1 << 20, max_slots), np.uint64),
-                np.zeros(min(1 << 20, max_slots), np.int64),
-                np.zeros(1, np.int64),
-                0,
-            ]
-            for _ in range(workers)
-        ]
+        counters = [_NgramCounter.empty(min(1 << 20, max_slots)) for _ in range(workers)]
         spill = _Spill()
 
-        def count(st, text, ends) -> None:
-            st[4] += len(text)
+        def count(c: _NgramCounter, text: np.ndarray, ends: np.ndarray) -> None:
+            c.nbytes += len(text)
             start = 0
             while True:
-                start = ng.count_ngrams(text, ends, start, self.order, st[0], st[1], st[2], st[3])
+                start = ng.count_ngrams(
+                    text, ends, start, self.order, c.small, c.keys, c.counts, c.used
+                )
                 if start >= len(ends):
                     return
-                if 2 * len(st[1]) <= max_slots:
-                    st[1], st[2] = ng.rehash(st[1], st[2], 2 * len(st[1]))
+                if 2 * len(c.keys) <= max_slots:
+                    c.keys, c.counts = ng.rehash(c.keys, c.counts, 2 * len(c.keys))
                 else:
-                    spill.write(*ng.sorted_entries(st[1], st[2]))
-                    st[1][:] = 0
-                    st[2][:] = 0
-                    st[3][0] = 0
+                    spill.write(*ng.sorted_entries(c.keys, c.counts))
+                    c.keys[:] = 0
+                    c.counts[:] = 0
+                    c.used[0] = 0
 
         try:
-            yield from self._pipeline(docs, True, pool, states, count, cancel, rate)
-            corpus_bytes = sum(st[4] for st in states)
+            yield from self._pipeline(docs, True, pool, counters, count, cancel, rate)
+            corpus_bytes = sum(c.nbytes for c in counters)
             if corpus_bytes == 0:
                 raise ValueError("the corpus is empty: no text to train on")
-            small = states[0][0]
-            for other in states[1:]:
-                small += other[0]
+            small = counters[0].small
+            for other in counters[1:]:
+                small += other.small
             if spill.runs:
-                for st in states:
-                    spill.write(*ng.sorted_entries(st[1], st[2]))
-                    st.clear()
+                for c in counters:
+                    spill.write(*ng.sorted_entries(c.keys, c.counts))
+                    c.release()
                 yield Log(f"merging {spill.runs} n-gram runs spilled to disk")
                 keys, counts = spill.merge(self.min_count)
             else:
-                keys, counts = self._merge_tables(states)
+                keys, counts = self._merge_ngram_tables(counters)
         finally:
             spill.close()
         distinct = int((keys != 0).sum()) + int((small > 0).sum())
@@ -308,46 +343,46 @@ class Trainer:
         return (small, keys, counts), corpus_bytes
 
     @staticmethod
-    def _merge_tables(states):
-        first = states[0]
-        for other in states[1:]:
+    def _merge_ngram_tables(counters: list[_NgramCounter]) -> tuple[np.ndarray, np.ndarray]:
+        """The workers' n-gram hash tables added into the first: (keys, counts)."""
+        first = counters[0]
+        for other in counters[1:]:
             start = 0
             while True:
-                start = ng.merge_counts(first[1], first[2], first[3], other[1], other[2], start)
-                if start >= len(other[1]):
+                start = ng.merge_counts(
+                    first.keys, first.counts, first.used, other.keys, other.counts, start
+                )
+                if start >= len(other.keys):
                     break
-                first[1], first[2] = ng.rehash(first[1], first[2], 2 * len(first[1]))
-            other.clear()
-        return first[1], first[2]
+                first.keys, first.counts = ng.rehash(first.keys, first.counts, 2 * len(first.keys))
+            other.release()
+        return first.keys, first.counts
 
     def _count_pieces(self, docs, keys, logp, pool, workers, cancel, clock):
+        """Segment the corpus with the n-gram model; returns the pieces and their counts."""
         total, unit = docs.total()
         rate = Rate("segment corpus", total, unit, clock)
-        states = [
-            [list(ng.new_piece_table(1 << 18, 1 << 22)), np.zeros(2, np.int64)]
-            for _ in range(workers)
-        ]
+        counters = [_PieceCounter(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
 
-        def segment(st, text, ends) -> None:
+        def segment(c: _PieceCounter, text: np.ndarray, ends: np.ndarray) -> None:
             start = 0
             while True:
-                tbl = tuple(st[0])
                 start = ng.ngram_viterbi_count(
-                    text, ends, start, keys, logp, self.order, self.ensure_unicode, tbl, st[1]
+                    text, ends, start, keys, logp, self.order, self.ensure_unicode, c.table, c.stats
                 )
                 if start >= len(ends):
                     return
                 longest = int(np.diff(ends, prepend=0).max())
-                st[0] = list(ng.grow_piece_table(tbl, longest))
+                c.table = ng.grow_piece_table(c.table, longest)
 
         def metric() -> Metric | None:
-            done_bytes = sum(int(st[1][0]) for st in states)
-            n_pieces = sum(int(st[1][1]) for st in states)
+            done_bytes = sum(c.bytes_done for c in counters)
+            n_pieces = sum(c.pieces for c in counters)
             if n_pieces:
                 return Metric("ngram_bytes_per_piece", done_bytes, done_bytes / n_pieces)
             return None
 
-        for ev in self._pipeline(docs, False, pool, states, segment, cancel, rate):
+        for ev in self._pipeline(docs, False, pool, counters, segment, cancel, rate):
             yield ev
             m = metric()
             if m is not None:
@@ -355,7 +390,7 @@ class Trainer:
         m = metric()
         if m is not None:
             yield m
-        vocab, counts = _merge_tables([st[0] for st in states])
+        vocab, counts = _merge_piece_tables([c.table for c in counters])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
 
@@ -423,12 +458,17 @@ class Trainer:
 
 
 class _Spill:
-    """Sorted (key, count) runs appended to two temporary files, merged at the end."""
+    """Sorted (key, count) runs appended to two temporary files, merged at the end.
+
+    Once closed it takes no more runs: after a cancel, a worker still counting
+    would otherwise make a new folder that nobody removes.
+    """
 
     def __init__(self) -> None:
         self.dir: str | None = None
         self.offsets = [0]
         self.lock = threading.Lock()
+        self.closed = False
 
     @property
     def runs(self) -> int:
@@ -436,6 +476,8 @@ class _Spill:
 
     def write(self, keys: np.ndarray, counts: np.ndarray) -> None:
         with self.lock:
+            if self.closed:
+                raise Cancelled("n-gram runs arrived after the job stopped")
             if self.dir is None:
                 self.dir = tempfile.mkdtemp(prefix="piecelab-ngrams-")
             with open(os.path.join(self.dir, "keys.bin"), "ab") as fh:
@@ -454,9 +496,11 @@ class _Spill:
         return out
 
     def close(self) -> None:
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        with self.lock:
+            self.closed = True
+            if self.dir is not None:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                self.dir = None
 
 
 def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -464,17 +508,16 @@ def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(parts), dtype=np.uint8), np.cumsum(lens)
 
 
-def _merge_tables(tables) -> tuple[list[bytes], np.ndarray]:
+def _merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.ndarray]:
     """All pieces of the per-worker piece tables as (bytes list, counts)."""
-    first = tuple(tables[0])
+    first = tables[0]
     for t in tables[1:]:
-        offs, lens, cnts = ng.table_entries(tuple(t))
-        pool = t[4]
+        offs, lens, cnts = ng.table_entries(t)
         done = 0
         while done < len(offs):
-            done += ng.merge_into(first, pool, offs[done:], lens[done:], cnts[done:])
+            done += ng.merge_into(first, t.pool, offs[done:], lens[done:], cnts[done:])
             if done < len(offs):
                 first = ng.grow_piece_table(first, len(offs) - done, int(lens[done:].sum()))
     offs, lens, cnts = ng.table_entries(first)
-    pool = first[4].tobytes()
+    pool = first.pool.tobytes()
     return [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())], cnts

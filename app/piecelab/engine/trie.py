@@ -1,8 +1,8 @@
 """Double-array trie over piece bytes, built and walked by numba kernels.
 
-The kernels walk the trie forward from every start position; each node that
-carries a value is a piece.  A double array gives one add and one compare per
-byte, which is what keeps the Viterbi kernel near memory speed.
+The enumerations walk the forward trie from every start, the Viterbi and
+sampling kernels a reversed one back from every end; each node that carries a
+value is a piece.  A double array costs one add and one compare per byte.
 """
 
 from __future__ import annotations
@@ -80,6 +80,79 @@ def _next_free(skip, i):
     return r
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _child_labels(label, first, sibling, node, labels):
+    """Write the labels of ``node``'s children to ``labels``; returns how many."""
+    nc = 0
+    c = first[node]
+    while c >= 0:
+        labels[nc] = label[c]
+        nc += 1
+        c = sibling[c]
+    return nc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fits(check, b, labels, nc):
+    """Whether the slots ``b + labels[1:nc]`` are all free (the first one is known free)."""
+    i = 1
+    while i < nc and check[b + labels[i]] < 0:
+        i += 1
+    return i == nc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _first_fit(check, skip, labels, nc):
+    """The lowest free slot for the first child where all children fit, −1 past the end.
+
+    Bases start at 1; a slot is tried only if at least 256 slots follow it.
+    """
+    size = check.shape[0]
+    pos = _next_free(skip, labels[0] + 1)
+    while pos + 256 < size and not _fits(check, pos - labels[0], labels, nc):
+        pos = _next_free(skip, pos + 1)
+    return pos if pos + 256 < size else -1
+
+
+@njit(cache=True, nogil=True)
+def _grown(base, check, value, skip):
+    """The slot arrays at twice the size, the new slots free."""
+    old = base.shape[0]
+    size = 2 * old
+    grown = np.arange(size + 1, dtype=np.int32)
+    grown[:old] = skip[:old]
+    return _grow(base, size, 0), _grow(check, size, -1), _grow(value, size, -1), grown
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _claim_children(first, sibling, node, b, s, labels, check, skip, slot_of):
+    """Give ``node``'s children (at slot ``s``, base ``b``) their slots."""
+    c = first[node]
+    i = 0
+    while c >= 0:
+        t = b + labels[i]
+        check[t] = s
+        skip[t] = t + 1
+        slot_of[c] = t
+        i += 1
+        c = sibling[c]
+
+
+@njit(cache=True, nogil=True)
+def _trimmed(base, check, value):
+    """The slot arrays cut after the last used slot, but with every base + 256 inside."""
+    top = 1
+    for t in range(check.shape[0]):
+        if check[t] >= 0:
+            top = t + 1
+    end = max(top, int(base.max()) + 257)
+    if end > base.shape[0]:
+        base = _grow(base, end, 0)
+        check = _grow(check, end, -1)
+        value = _grow(value, end, -1)
+    return base[:end].copy(), check[:end].copy(), value[:end].copy()
+
+
 @njit(cache=True, nogil=True)
 def _place(label, first, sibling, node_value, order):
     """Lay the pointer trie out as a double array: nodes in ``order``, first-fit bases.
@@ -88,7 +161,9 @@ def _place(label, first, sibling, node_value, order):
     nodes placed first get their children packed together at the front; the
     order must place a parent before its children.  Candidate bases are tried
     only where the first child's slot is free, found through skip pointers
-    over the taken slots (a linear scan cost 0.1–0.4 s on the 80k model).
+    over the taken slots, as a scan over every base is slow on large vocabularies.
+    Growing the arrays stays out of the search loop, where numba would count
+    references on every candidate (benchmarks/NOTES.md, "trie").
     """
     n_nodes = label.shape[0]
     size = 2 * n_nodes + 512
@@ -103,54 +178,16 @@ def _place(label, first, sibling, node_value, order):
     for node in order:
         s = slot_of[node]
         value[s] = node_value[node]
-        nc = 0
-        c = first[node]
-        while c >= 0:
-            labels[nc] = label[c]
-            nc += 1
-            c = sibling[c]
+        nc = _child_labels(label, first, sibling, node, labels)
         if nc == 0:
             continue
-        pos = _next_free(skip, labels[0] + 1)  # bases start at 1
-        while True:
-            if pos + 256 >= size:
-                old = size
-                size = 2 * size
-                base = _grow(base, size, 0)
-                check = _grow(check, size, -1)
-                value = _grow(value, size, -1)
-                grown = np.arange(size + 1, dtype=np.int32)
-                grown[:old] = skip[:old]
-                skip = grown
-            b = pos - labels[0]
-            ok = True
-            for i in range(1, nc):
-                if check[b + labels[i]] >= 0:
-                    ok = False
-                    break
-            if ok:
-                break
-            pos = _next_free(skip, pos + 1)
-        base[s] = b
-        c = first[node]
-        i = 0
-        while c >= 0:
-            t = b + labels[i]
-            check[t] = s
-            skip[t] = t + 1
-            slot_of[c] = t
-            i += 1
-            c = sibling[c]
-    top = 1
-    for t in range(size):
-        if check[t] >= 0:
-            top = t + 1
-    end = max(top, int(base.max()) + 257)
-    if end > size:
-        base = _grow(base, end, 0)
-        check = _grow(check, end, -1)
-        value = _grow(value, end, -1)
-    return base[:end].copy(), check[:end].copy(), value[:end].copy()
+        pos = _first_fit(check, skip, labels, nc)
+        while pos < 0:
+            base, check, value, skip = _grown(base, check, value, skip)
+            pos = _first_fit(check, skip, labels, nc)
+        base[s] = pos - labels[0]
+        _claim_children(first, sibling, node, base[s], s, labels, check, skip, slot_of)
+    return _trimmed(base, check, value)
 
 
 @njit(cache=True, nogil=True)
@@ -200,10 +237,9 @@ def build_trie(
 
     With ``weights`` (per id, e.g. counts) the nodes are placed heaviest subtree
     first instead of breadth first, so the transitions most walks take share
-    fewer cache lines: tokenize() measured 4% faster per document on the
-    benchmark model (median of 24 interleaved rounds).  A subtree weighs at least as much as
-    any subtree below it, so sorting by weight (ties by node number) still
-    places every parent before its children.
+    cache lines (figures: benchmarks/NOTES.md, "kernels" and "trie").  A
+    subtree weighs at least as much as any subtree below it, so sorting by
+    weight (ties by node number) still places every parent before its children.
     """
     keys = [p[::-1] for p in pieces] if reverse else list(pieces)
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
@@ -238,11 +274,7 @@ class PackedTrie:
     Viterbi, p^α for sampling, 1 for counting), so :meth:`values` makes a
     float64 array beside it, read off that chain; ``ids`` maps a slot to its
     piece id (−1: no piece), needed only for the tokens a walk settles on.
-
-    Measured per document on the 20k benchmark model (kernel MB/s): values in
-    a separate array, slots of 16 bytes (base, check, id, spare) 33; values
-    inside 16-byte slots (base, check, value) 37; 8-byte slots with the values
-    beside them 39.5 (whole file: 44.6 → 47.6).
+    (The layouts measured against this one: benchmarks/NOTES.md, "kernels".)
 
     Every base, plus any byte, stays inside the slots (free slots have base
     0 and a check of −1, which matches no node), and one trailing entry holds
