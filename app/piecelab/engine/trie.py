@@ -62,8 +62,17 @@ def _pointer_trie(pool, offsets, order, values):
 
 @njit(cache=True, nogil=True)
 def _grow(arr, size, fill):
-    out = np.full(size, fill, arr.dtype)
-    out[: arr.shape[0]] = arr
+    """``arr`` resized to ``size`` slots, new ones ``fill``.
+
+    Loops, not a slice assignment: that compiles numba's shape checks and their
+    messages, which cost seconds of a first start (benchmarks/NOTES.md, "first start").
+    """
+    out = np.empty(size, arr.dtype)
+    n = min(arr.shape[0], size)
+    for i in range(n):
+        out[i] = arr[i]
+    for i in range(n, size):
+        out[i] = fill
     return out
 
 
@@ -120,7 +129,8 @@ def _grown(base, check, value, skip):
     old = base.shape[0]
     size = 2 * old
     grown = np.arange(size + 1, dtype=np.int32)
-    grown[:old] = skip[:old]
+    for i in range(old):
+        grown[i] = skip[i]
     return _grow(base, size, 0), _grow(check, size, -1), _grow(value, size, -1), grown
 
 
@@ -145,12 +155,11 @@ def _trimmed(base, check, value):
     for t in range(check.shape[0]):
         if check[t] >= 0:
             top = t + 1
-    end = max(top, int(base.max()) + 257)
-    if end > base.shape[0]:
-        base = _grow(base, end, 0)
-        check = _grow(check, end, -1)
-        value = _grow(value, end, -1)
-    return base[:end].copy(), check[:end].copy(), value[:end].copy()
+    highest = 0
+    for t in range(base.shape[0]):
+        highest = max(highest, base[t])
+    end = max(top, highest + 257)
+    return _grow(base, end, 0), _grow(check, end, -1), _grow(value, end, -1)
 
 
 @njit(cache=True, nogil=True)
