@@ -108,9 +108,9 @@ def test_live_chart_coalesces_redraws_and_exports(qtbot, tmp_path, settle):
     x, y = chart.curves["a"].getData()
     assert len(x) == 500 and y[-1] == 499 * 499
     png = chart.export_png(tmp_path / "c.png")
-    assert QImage(str(png)).width() == 1000
+    assert QImage(str(png)).size().toTuple() == (1200, 750)
     rows = (tmp_path / "c.csv").read_text() if chart.export_csv(tmp_path / "c.csv") else ""
-    assert rows.splitlines()[0] == "series,x,y" and len(rows.splitlines()) == 501
+    assert rows.splitlines()[0] == "series,x,y,description" and len(rows.splitlines()) == 501
     settle()
 
 
@@ -176,7 +176,8 @@ def test_full_training_run_through_the_gui(qtbot, workspace, tmp_path, settle):
     hx, hy = view.charts.heldout.curves["run 1"].getData()
     assert list(hx) == [300, 400] and list(hy) == [run.heldout[300], run.heldout[400]]
     history = view.runs.history
-    assert history.rowCount() == 1 and history.item(0, 2).text() == "400,300"
+    assert history.rowCount() == 1
+    assert history.item(0, history.column("sizes")).text() == "400, 300"
     assert [view.runs.sizes.itemText(i) for i in range(2)] == ["400", "300"]
     assert all(view.bars[s][1].value() == 100 for s in view.stages_done)
     assert "done in" in view.log.toPlainText()
@@ -507,7 +508,7 @@ def test_delete_undo_redo_save_round_trip(qtbot, workspace, tmp_path, monkeypatc
     edited = workspace.model
     assert b"abc" not in edited.index and workspace.dirty
     assert edited.total == before_total + 8  # "abc" (8) re-split in two pieces
-    assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Delete 1 piece"
+    assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Delete 'abc'"
     with qtbot.waitSignal(workspace.modelEdited, timeout=LONG):
         view.undo_stack.undo()
     assert workspace.model is model and b"abc" in workspace.model.index
@@ -589,7 +590,7 @@ def test_heldout_reevaluated_after_edits_and_concordance(qtbot, workspace, settl
     screenshot(view, "vocab_view")
     assert view.table.isVisible() and view.charts.isVisible()
     x, y = view.charts.lengths.curves["pieces"].getData()
-    assert len(x) == len(y) + 1 and y[0] == 256  # the single bytes
+    assert len(x) == len(y) + 1 and y.tolist() == [0, 0, 1, 0, 0, 1]  # the rows shown: 你, 你好
     settle()
 
 

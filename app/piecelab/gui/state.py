@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..engine import (
     Corpus,
+    CorpusIdentity,
     CorpusOptions,
     Model,
     PreviewTokenizer,
@@ -34,9 +35,24 @@ class TrainingRun:
     heldout_share: float  # of the corpus, held out for the figures below
     heldout: dict[int, float] = field(default_factory=dict)  # vocab size → bytes/token
     prune_points: list[tuple[float, float]] = field(default_factory=list)
-    models: dict[int, Model] = field(default_factory=dict)
+    models: dict[int, Model] = field(default_factory=dict)  # keyed by the *asked* size
     elapsed: float = 0.0
     cancelled: bool = False
+    corpus: CorpusIdentity | None = None  # what it read (None: documents handed to it)
+
+    def reached(self) -> dict[int, int]:
+        """Asked size → the size its model really has (smaller when the corpus had too
+        few pieces): what charts, tables and lists show."""
+        return {asked: model.vocab_size for asked, model in self.models.items()}
+
+    def short(self) -> dict[int, int]:
+        """The asked sizes the run did not reach, with what it gave instead."""
+        return {asked: got for asked, got in self.reached().items() if got < asked}
+
+    def heldout_points(self) -> list[tuple[int, float]]:
+        """(real size, held-out bytes/token), by size."""
+        reached = self.reached()
+        return sorted((reached.get(asked, asked), b) for asked, b in self.heldout.items())
 
 
 KEEP_PATH = object()  # set_model(): stay attached to the current file

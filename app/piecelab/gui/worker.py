@@ -160,8 +160,10 @@ class Job(QObject):
         except Exception as exc:  # reported in the GUI, never raised into Qt
             self.outcome = "cancelled" if self.task.cancelled else "failed"
             detail = describe_error(exc)
-        self._done.set()
+        # queue the outcome before saying "done": whoever waits may delete the job then,
+        # and a thread must not emit from an object already deleted
         self._emit(self._ended, self.outcome, detail if self.outcome == "failed" else result)
+        self._done.set()
 
     def _deliver(self, outcome: str, payload: object) -> None:
         """On the GUI thread: the outcome (unless stale), then ``finished``, in that order."""

@@ -4,6 +4,10 @@ Sources and options live in the workspace (one state object); this view edits
 them and shows what a scan found.  A scan reads every file, so it runs as a
 background job with a throttled progress bar and a Cancel button, and only
 while the view is on screen (a corpus change marks the figures stale).
+
+The bundled sample corpus is labelled as such, and the first file of one's own
+replaces it.  The preview follows the selected sources; a click on a problem
+shows the lines around it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPlainTextEdit,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -35,15 +39,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import CorpusError, Progress, ScanResult, scan_corpus
+from ...engine import (
+    Corpus,
+    CorpusError,
+    Problem,
+    Progress,
+    ScanResult,
+    line_context,
+    preview_sources,
+    scan_corpus,
+)
 from ...paths import sample_corpus_path
 from ..state import Workspace
 from ..widgets import heldout_spin
-from ..worker import Job, Latest
+from ..worker import Job, Latest, readable_error, run_in_thread
+from .preview import PreviewPane
 
 CORPUS_FILTER = "Corpora (*.txt *.jsonl *.json *.ndjson *.gz *.bz2 *.xz *.zst);;All files (*)"
 ERRORS = (("replace", "replace bad bytes with �"), ("skip", "skip the line"))
 STAT_COLUMNS = ("source", "documents", "bytes", "Han", "Latin", "digits", "other", "bad lines")
+SAMPLE_LABEL = "bundled sample corpus"
+PATH_ROLE = Qt.ItemDataRole.UserRole  # a source item's path
+CONTEXT_LINES = 3  # shown before and after a problem's line
 
 
 def _percent(x: float) -> str:
@@ -52,6 +69,20 @@ def _percent(x: float) -> str:
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.2f} MB" if n >= 1e5 else f"{int(n):,} B"
+
+
+def sample_path() -> Path | None:
+    """The bundled sample corpus, if this installation has one."""
+    try:
+        sample = sample_corpus_path()
+    except FileNotFoundError:
+        return None
+    return sample if sample.is_file() else None
+
+
+def _names(paths: list[Path], most: int = 3) -> str:
+    names = ", ".join(p.name or str(p) for p in paths[:most])
+    return names + (f" and {len(paths) - most} more" if len(paths) > most else "")
 
 
 class CorpusView(QWidget):
@@ -64,6 +95,7 @@ class CorpusView(QWidget):
         self.workspace = workspace
         self.job: Job | None = None
         self._scans = Latest()  # a new scan makes the answer of the previous one stale
+        self._previews = Latest()  # likewise for previews (of sources or of a problem)
         self.result: ScanResult | None = None
         self.stale = True
         self.setAcceptDrops(True)
@@ -90,7 +122,10 @@ class CorpusView(QWidget):
         self.sources = QListWidget()
         self.sources.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.sources.setTextElideMode(Qt.TextElideMode.ElideLeft)
-        self.sources.setToolTip("Files and folders read as the corpus; drop more here")
+        self.sources.setToolTip(
+            "Files and folders read as the corpus; drop more here. Select sources to preview them"
+        )
+        self.sources.itemSelectionChanged.connect(self._preview_selection)
         buttons = QHBoxLayout()
         self.add_files_button = self._button("Add files…", "Add corpus files", self.add_files)
         self.add_folder_button = self._button(
@@ -108,6 +143,7 @@ class CorpusView(QWidget):
         self.progress.setFormat("%p%")
         self.summary = QLabel("No corpus")
         self.summary.setWordWrap(True)
+        self.summary.setMinimumHeight(3 * self.summary.fontMetrics().lineSpacing())  # wraps
         run = QHBoxLayout()
         run.addWidget(self.scan_button)
         run.addWidget(self.cancel_button)
@@ -155,17 +191,32 @@ class CorpusView(QWidget):
         self.stats.setHorizontalHeaderLabels(list(STAT_COLUMNS))
         self.stats.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.stats.horizontalHeader().setStretchLastSection(True)
-        self.preview = QPlainTextEdit()
-        self.preview.setReadOnly(True)
-        self.problems = QTableWidget(0, 4)
-        self.problems.setHorizontalHeaderLabels(["file", "line", "kind", "problem"])
-        self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.problems.horizontalHeader().setStretchLastSection(True)
+        self.preview = PreviewPane()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.stats, "Statistics")
         self.tabs.addTab(self.preview, "Preview")
-        self.tabs.addTab(self.problems, "Problems")
+        self.tabs.addTab(self._problems_tab(), "Problems")
         return self.tabs
+
+    def _problems_tab(self) -> QWidget:
+        """The problems found, one a row (a click shows the line), or that there are none."""
+        self.problems = QTableWidget(0, 4)
+        self.problems.setHorizontalHeaderLabels(["file", "line", "kind", "problem"])
+        self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.problems.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.problems.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.problems.horizontalHeader().setStretchLastSection(True)
+        self.problems.setToolTip("Click a problem (or press Enter on it) to see its line")
+        self.problems.cellClicked.connect(lambda row, _c: self.show_problem(row))
+        self.problems.cellActivated.connect(lambda row, _c: self.show_problem(row))
+        self.problems_note = QLabel("Scan the corpus to look for problems")
+        self.problems_note.setWordWrap(True)
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.setContentsMargins(0, 4, 0, 0)
+        column.addWidget(self.problems_note)
+        column.addWidget(self.problems, 1)
+        return tab
 
     def _button(self, text: str, tip: str, slot) -> QPushButton:
         b = QPushButton(text)
@@ -175,16 +226,29 @@ class CorpusView(QWidget):
 
     # ------------------------------------------------------------ sources
     def _add_sample(self) -> None:
-        try:
-            sample = sample_corpus_path()
-        except FileNotFoundError:
-            return
-        if sample.is_file():
+        sample = sample_path()
+        if sample is not None:
             self.workspace.set_corpus([sample])
 
+    def only_sample(self) -> bool:
+        """Whether the corpus is the bundled sample alone (the first start)."""
+        sample = sample_path()
+        return sample is not None and self.workspace.corpus_paths == [sample]
+
     def add_paths(self, paths: list[str | Path]) -> None:
-        if paths:
-            self.workspace.add_corpus([Path(p) for p in paths])
+        """Add sources; the first of one's own replace the bundled sample (and say so)."""
+        new = [Path(p) for p in paths]
+        ws = self.workspace
+        if not new or new == ws.corpus_paths:
+            return
+        if self.only_sample() and sample_path() not in new:
+            ws.set_corpus(new)
+            ws.say(f"The {SAMPLE_LABEL} was replaced by {_names(new)}")
+            return
+        fresh = [p for p in new if p not in ws.corpus_paths]
+        if fresh:
+            ws.add_corpus(fresh)
+            ws.say(f"Added {_names(fresh)} to the corpus")
 
     def add_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add corpus files", "", CORPUS_FILTER)
@@ -195,7 +259,7 @@ class CorpusView(QWidget):
         self.add_paths([folder] if folder else [])
 
     def remove(self) -> None:
-        gone = {item.text() for item in self.sources.selectedItems()}
+        gone = {item.data(PATH_ROLE) for item in self.sources.selectedItems()}
         keep = [p for p in self.workspace.corpus_paths if str(p) not in gone]
         if len(keep) != len(self.workspace.corpus_paths):
             self.workspace.set_corpus(keep)
@@ -234,11 +298,31 @@ class CorpusView(QWidget):
         self.heldout.setValue(opts.heldout * 100)
         for w in widgets:
             w.blockSignals(False)
-        self.sources.clear()
-        self.sources.addItems([str(p) for p in ws.corpus_paths])
+        self._list_sources(ws.corpus_paths)
         self.stale = True
         if self.isVisible():
             self._scan_timer.start()
+
+    def _list_sources(self, paths: list[Path]) -> None:
+        """One item per source; the bundled sample says what it is."""
+        self.sources.blockSignals(True)
+        self.sources.clear()
+        sample = sample_path()
+        for path in paths:
+            item = QListWidgetItem(str(path))
+            item.setData(PATH_ROLE, str(path))
+            item.setToolTip(str(path))
+            if path == sample:
+                item.setText(f"{SAMPLE_LABEL} ({path.name})")
+                item.setToolTip(
+                    f"{path}\nThe {SAMPLE_LABEL}, to try piecelab: adding a file of your own "
+                    "replaces it"
+                )
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+            self.sources.addItem(item)
+        self.sources.blockSignals(False)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -293,7 +377,7 @@ class CorpusView(QWidget):
         self.job = None
         self.scan_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        job.deleteLater()
+        job.auto_delete = True  # once its outcome is delivered (its thread may still send it)
 
     def _progress(self, ev: Progress) -> None:
         self.progress.setValue(round(100 * ev.fraction))
@@ -324,16 +408,8 @@ class CorpusView(QWidget):
                     )
                 self.stats.setItem(row, col, item)
         self.stats.resizeColumnsToContents()
-        self.problems.setRowCount(len(result.problems))
-        for row, p in enumerate(result.problems):
-            cells = [Path(p.path).name, "" if p.line is None else str(p.line), p.kind, p.message]
-            for col, text in enumerate(cells):
-                self.problems.setItem(row, col, QTableWidgetItem(text))
-        dropped = f" (+{result.problems_dropped:,} more)" if result.problems_dropped else ""
-        self.tabs.setTabText(2, f"Problems ({len(result.problems):,}{dropped})")
-        self.preview.setPlainText(
-            "\n\n".join(f"── {Path(name).name} ──\n{text[:2000]}" for name, text in result.preview)
-        )
+        self._show_problems(result)
+        self._preview_selection()
         docs = sum(s.documents for s in result.stats)
         size = sum(s.bytes for s in result.stats)
         state = "" if result.complete else " (cancelled: partial figures)"
@@ -347,6 +423,80 @@ class CorpusView(QWidget):
             text += " (see Problems)"
         self.summary.setText(text)
         self.scanned.emit(result)
+
+    def _show_problems(self, result: ScanResult) -> None:
+        self.problems.setRowCount(len(result.problems))
+        for row, p in enumerate(result.problems):
+            cells = [Path(p.path).name, "" if p.line is None else f"{p.line:,}", p.kind, p.message]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{p}\nClick to see the line" if col == 0 else text)
+                self.problems.setItem(row, col, item)
+        dropped = f" (+{result.problems_dropped:,} more)" if result.problems_dropped else ""
+        count = f"{len(result.problems):,}{dropped}" if result.problems else "none"
+        self.tabs.setTabText(2, f"Problems ({count})")
+        files = len(result.stats)
+        where = f"{files:,} file{'' if files == 1 else 's'}"
+        if result.problems:
+            note = "Click a problem to see its line (Preview tab)"
+        elif result.complete:
+            note = f"No problems found in {where}: every line read cleanly"
+        else:
+            note = f"No problems found in the part read (the scan was stopped; {where} begun)"
+        self.problems_note.setText(note)
+
+    # ------------------------------------------------------------ preview
+    def _selected_sources(self) -> list[Path]:
+        return [Path(item.data(PATH_ROLE)) for item in self.sources.selectedItems()]
+
+    def _preview_selection(self) -> None:
+        """Preview the selected sources (read in the background), or all of them."""
+        chosen = self._selected_sources()
+        if not chosen:
+            self._previews.drop_all()
+            self.tabs.setTabText(1, "Preview")
+            title = "Preview of all sources (select one to see it alone)"
+            if self.result is None:
+                self.preview.show_message(title, "Scan the corpus to preview its documents")
+            else:
+                self.preview.show_documents(title, self.result.preview)
+            return
+        title = f"Preview of {_names(chosen)}"
+        self.tabs.setTabText(1, f"Preview: {_names(chosen, 1)}")
+        self.preview.show_message(title, "Reading…")
+        options = self.workspace.corpus_options
+
+        def read() -> list[tuple[str, str]]:
+            with Corpus([str(p) for p in chosen], options) as corpus:
+                return preview_sources(corpus)
+
+        run_in_thread(
+            read,
+            lambda docs: self.preview.show_documents(title, docs),
+            lambda message: self.preview.show_message(title, readable_error(message)),
+            self,
+            self._previews,
+        )
+
+    def show_problem(self, row: int) -> None:
+        """The lines around problem ``row``, its line marked, in the Preview tab."""
+        if self.result is None or not 0 <= row < len(self.result.problems):
+            return
+        problem: Problem = self.result.problems[row]
+        line = problem.line
+        name = Path(problem.path).name
+        where = f"{name}, line {line:,}" if line else f"{name} (the whole file)"
+        title = f"{where}: {problem.kind}: {problem.message}"
+        self.tabs.setTabText(1, f"Preview: {name}")
+        self.tabs.setCurrentWidget(self.preview)
+        self.preview.show_message(title, "Reading…")
+        run_in_thread(
+            lambda: line_context(problem.path, line or 1, CONTEXT_LINES),
+            lambda lines: self.preview.show_lines(title, lines, line),
+            lambda message: self.preview.show_message(title, readable_error(message)),
+            self,
+            self._previews,
+        )
 
     def can_close(self) -> bool:
         """Closing stops a scan in progress (nothing is lost by it)."""

@@ -25,7 +25,8 @@ class StageBars(QWidget):
             return self.bars[stage]
         name, bar, info = QLabel(stage), QProgressBar(), QLabel("")
         bar.setTextVisible(True)
-        info.setMinimumWidth(150)
+        bar.setMinimumWidth(60)
+        info.setMinimumWidth(110)
         k = len(self.bars)
         self.grid.addWidget(name, k, 0)
         self.grid.addWidget(bar, k, 1)

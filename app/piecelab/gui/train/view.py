@@ -10,34 +10,61 @@ their settings so they can be compared.
 from __future__ import annotations
 
 import dataclasses
+import html
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from ...engine import CorpusError, Log, Metric, Model, StageDone, TrainResult
+from ...engine import (
+    CorpusError,
+    CorpusIdentity,
+    Log,
+    Metric,
+    Model,
+    StageDone,
+    TrainResult,
+    TrainSettings,
+    corpus_identity,
+)
 from .. import saving
 from ..state import TrainingRun, Workspace
 from ..worker import Job
 from .charts import TrainCharts
 from .form import TrainForm
 from .runner import TrainJob, TrainOutcome, training_work
-from .runs import RunsPanel
+from .runs import RunsPanel, ids_text
 from .stages import StageBars
 
 SHUTDOWN_WAIT_S = 10.0
+START_KEYS = (QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter"))
+CANCEL_KEYS = QKeySequence("Escape")
+WARN = "<span style='color:#b35900'>{}</span>"
+
+
+def keys_text(keys: QKeySequence) -> str:
+    return keys.toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def settings_note(s: TrainSettings, corpus: CorpusIdentity | None) -> str:
+    """The parameters of a run in one line (the current run's chart legend in exports)."""
+    parts = [f"order {s.order}", f"sizes {s.sizes_text}", f"min count {s.min_count:,}"]
+    return " · ".join(parts + ([corpus.describe()] if corpus is not None else []))
 
 
 class TrainView(QWidget):
@@ -58,6 +85,7 @@ class TrainView(QWidget):
         self.in_process = bool(getattr(sys, "frozen", False))
         self._run_settings = workspace.train_settings
         self._prune_points: list[tuple[float, float]] = []
+        self._identity: CorpusIdentity | None = None  # of the corpus the run reads
         self._started = 0.0
         self._build()
         self.form.show_settings(workspace.train_settings)
@@ -73,13 +101,16 @@ class TrainView(QWidget):
     def _build(self) -> None:
         self.form = TrainForm()
         self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Train on the corpus of the Corpus view")
         self.start_button.clicked.connect(lambda: self.start())
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop training; nothing is written")
+        self.cancel_button.setToolTip(
+            f"Stop training; nothing is written ({keys_text(CANCEL_KEYS)})"
+        )
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self._shortcuts()
         self.status = QLabel("Ready")
+        self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
         self.stages = StageBars()
         self.bars = self.stages.bars
@@ -88,13 +119,29 @@ class TrainView(QWidget):
         self.log.setMaximumBlockCount(5000)
         self.log.setPlaceholderText("Training log")
         self.charts = TrainCharts()
-        self.runs = RunsPanel(self.log)
+        for chart in self.charts.charts():
+            chart.exported.connect(lambda path: self.workspace.say(f"Chart exported to {path}"))
+        self.runs = RunsPanel()
         self.runs.useModel.connect(self.use_run_model)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._left_column())
         split.addWidget(self._right_column())
         split.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(split)
+
+    def _shortcuts(self) -> None:
+        """Start and Cancel from the keyboard while the view has the focus (listed in
+        the window's shortcuts; Escape only while a run is in progress)."""
+        self.start_action = QAction("Start training", self)
+        self.start_action.setShortcuts(list(START_KEYS))
+        self.start_action.triggered.connect(lambda: self.start())
+        self.cancel_action = QAction("Cancel training", self)
+        self.cancel_action.setShortcut(CANCEL_KEYS)
+        self.cancel_action.setEnabled(False)
+        self.cancel_action.triggered.connect(self.cancel)
+        for action in (self.start_action, self.cancel_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
 
     def _left_column(self) -> QWidget:
         buttons = QHBoxLayout()
@@ -106,8 +153,15 @@ class TrainView(QWidget):
         column.addLayout(buttons)
         column.addWidget(self.status)
         column.addWidget(self.stages)
-        column.addStretch(1)
-        return left
+        column.addWidget(self.log, 1)  # beside the progress it explains
+        self.log.setMinimumHeight(80)
+        scroll = QScrollArea()  # scrolls rather than forcing a tall window
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(left.minimumSizeHint().width() + 16)
+        return scroll
 
     def _right_column(self) -> QWidget:
         right = QSplitter(Qt.Orientation.Vertical)
@@ -119,6 +173,10 @@ class TrainView(QWidget):
 
     # ------------------------------------------------------------ corpus options
     def _corpus_changed(self) -> None:
+        paths = self.workspace.corpus_paths
+        names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+        what = f"{names} (the Corpus view's corpus)" if paths else "the Corpus view's corpus"
+        self.start_button.setToolTip(f"Train on {what} ({keys_text(START_KEYS[0])})")
         box = self.form.heldout
         box.blockSignals(True)
         box.setValue(self.workspace.corpus_options.heldout * 100)
@@ -142,7 +200,7 @@ class TrainView(QWidget):
         try:
             job = self._job(texts)
         except (ValueError, CorpusError) as exc:
-            self.status.setText(f"<span style='color:#b00'>{exc}</span>")
+            self.show_status(str(exc), error=True)
             return False
         self.workspace.train_settings = self._run_settings = job.settings
         self._prune_points = []
@@ -154,7 +212,7 @@ class TrainView(QWidget):
         shown |= {"evaluate"} if job.heldout > 0 else set()
         self.stages.reset(shown)
         self.log.clear()
-        self.charts.start_run()
+        self.charts.start_run(settings_note(job.settings, self._identity))
         self.worker = worker = Job(training_work(job, self.in_process), self)
         worker.progress.connect(self.stages.progress)
         worker.metric.connect(self._metric)
@@ -164,8 +222,7 @@ class TrainView(QWidget):
         worker.cancelled.connect(self._cancelled)
         worker.failed.connect(self._failed)
         worker.finished.connect(self._finished)
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self._set_running(True)
         self.status.setText("Training…")
         self.runStarted.emit()
         worker.start()
@@ -182,6 +239,9 @@ class TrainView(QWidget):
             if not self.workspace.corpus_paths:
                 raise ValueError("no corpus: add files in the Corpus view first")
             texts = self.workspace.open_corpus()
+            self._identity = corpus_identity(texts)
+        else:
+            self._identity = None
         return TrainJob.of(settings, texts, self.workspace.corpus_options.heldout, output)
 
     def cancel(self) -> None:
@@ -225,6 +285,7 @@ class TrainView(QWidget):
             models=dict(result.models) if result else {},
             elapsed=result.elapsed if result else time.monotonic() - self._started,
             cancelled=cancelled,
+            corpus=self._identity,
         )
         self.workspace.add_run(run)
         return run
@@ -234,26 +295,53 @@ class TrainView(QWidget):
         for path in outcome.saved:
             self._log(f"saved {path}")
         run = self._record(result, cancelled=False)
+        short = self._warn_short(run)
         note = ""
         if self.warnings:
             note = f"; {self.warnings} warning{'s' if self.warnings != 1 else ''}: see the log"
-        self.status.setText(f"Done in {result.elapsed:.1f} s ({run.name}){note}")
+        self.show_status(f"Done in {result.elapsed:.1f} s ({run.name}){note}", warning=short)
         if self.form.adopt.isChecked() and result.models and not self.workspace.dirty:
             size = max(result.models)
             saved = outcome.saved
             path = next((p for p in saved if p.name.endswith(f".{size}")), None)
             if path is None and len(saved) == 1:
                 path = saved[0]
-            label = f"{run.name}, {result.models[size].vocab_size:,} ids"
+            got = result.models[size].vocab_size
+            label = f"{run.name}, {got:,} ids"
             self.adopt_model(result.models[size], path, label if path is None else "")
+            self.workspace.say(f"Using {run.name}'s model: {ids_text(size, got)}")
+
+    def _warn_short(self, run: TrainingRun) -> str:
+        """Log each size the corpus could not give; the status line's warning."""
+        short = sorted(run.short().items(), reverse=True)
+        for asked, got in short:
+            self._log_event(
+                Log(
+                    f"size {asked:,} not reached: the model has {got:,} ids (the corpus "
+                    f"holds too few pieces seen {run.settings.min_count:,}+ times)",
+                    "warning",
+                )
+            )
+        if not short:
+            return ""
+        return "Sizes not reached: " + ", ".join(f"{g:,} (asked {a:,})" for a, g in short)
+
+    def show_status(self, text: str, warning: str = "", error: bool = False) -> None:
+        """The status line: ``text`` (red if ``error``), then ``warning`` in orange."""
+        shown = html.escape(text, quote=False)
+        if error:
+            shown = f"<span style='color:#b00'>{shown}</span>"
+        if warning:
+            shown += "<br>" + WARN.format(html.escape(warning, quote=False))
+        self.status.setText(shown)
 
     def _cancelled(self) -> None:
         self._record(None, cancelled=True)
-        self.status.setText("Cancelled; nothing was written")
+        self.show_status("Cancelled; nothing was written")
         self._log("cancelled")
 
     def _failed(self, message: str) -> None:
-        self.status.setText(f"<span style='color:#b00'>Failed: {message.splitlines()[0]}</span>")
+        self.show_status(f"Failed: {message.splitlines()[0]}", error=True)
         self._log(f"failed: {message}")
 
     def _finished(self) -> None:
@@ -261,10 +349,17 @@ class TrainView(QWidget):
         if worker is None or worker.running:
             return
         self.worker = None
-        worker.deleteLater()
-        self.start_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        # deleted once its outcome is delivered: after shutdown() its thread may still be
+        # sending it, and deleting the job under that thread crashed (1 full run in 3)
+        worker.auto_delete = True
+        self._set_running(False)
         self.runEnded.emit(worker.outcome)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.start_action.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.cancel_action.setEnabled(running)
 
     # ------------------------------------------------------------ runs
     def adopt_model(self, model: Model, path: Path | None = None, label: str = "") -> None:
@@ -282,6 +377,9 @@ class TrainView(QWidget):
         run = self.workspace.runs[row]
         model = run.models[size]
         self.adopt_model(model, label=f"{run.name}, {model.vocab_size:,} ids")
+        text = f"Using {run.name}'s model: {ids_text(size, model.vocab_size)}"
+        self.show_status(text)
+        self.workspace.say(text)
 
     def can_close(self) -> bool:
         """Asks before stopping a run; then cancels it and waits for it."""
