@@ -104,3 +104,30 @@ def test_import_contracts_catch_a_planted_violation(tmp_path, module, line, cont
     result = _lint_imports(tmp_path, env)
     broken = [ln for ln in result.stdout.splitlines() if ln.endswith("BROKEN")]
     assert result.returncode != 0 and any(contract in ln for ln in broken), result.stdout
+
+
+MAX_FUNCTION_LINES = 60  # of code, docstring excluded: what reads at once
+
+
+def _function_lengths(root: Path) -> list[tuple[int, str]]:
+    import ast
+
+    out = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            lines = node.end_lineno - node.lineno + 1
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                lines -= first.end_lineno - first.lineno + 1
+            out.append((lines, f"{path.relative_to(root)}:{node.lineno} {node.name}"))
+    return out
+
+
+def test_functions_are_short_enough_to_read_at_once(tmp_path):
+    long = sorted(x for x in _function_lengths(REPO / "app") if x[0] > MAX_FUNCTION_LINES)
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "m.py").write_text(f'def long():\n    """Doc."""\n{body}')
+    assert [n for n, _ in _function_lengths(tmp_path)] == [MAX_FUNCTION_LINES + 1]

@@ -120,15 +120,13 @@ class Model:
                 f"{src}: piece id {i + N_SPECIAL} is {int(lengths[i]):,} bytes long; pieces "
                 f"are limited to {MAX_PIECE_BYTES} bytes (MAX_PIECE_BYTES)"
             )
-        if len(set(pieces)) != n:
-            first: dict[bytes, int] = {}
-            for i, p in enumerate(pieces):
-                if p in first:
-                    raise ModelFormatError(
-                        f"{src}: ids {first[p] + N_SPECIAL} and {i + N_SPECIAL} are the same "
-                        f"piece {short_repr(p)}"
-                    )
-                first[p] = i
+        repeat = _first_repeat(pieces)
+        if repeat is not None:
+            j, i = repeat
+            raise ModelFormatError(
+                f"{src}: ids {j + N_SPECIAL} and {i + N_SPECIAL} are the same "
+                f"piece {short_repr(pieces[i])}"
+            )
         if len(self.counts) and self.counts.min() < 0:
             i = int(self.counts.argmin())
             raise ModelFormatError(
@@ -216,18 +214,15 @@ class Model:
             pieces[pid - N_SPECIAL] = piece
             keys[pid - N_SPECIAL] = key
             counts[pid - N_SPECIAL] = count
-        if len(set(pieces)) != n:
-            first: dict[bytes, int] = {}
-            for i, p in enumerate(pieces):
-                if p in first:
-                    j = first[p]
-                    canonical = base64.b64encode(p).decode("ascii")  # type: ignore[arg-type]
-                    raise fail(
-                        f"keys {short_repr(keys[j])} (id {j + N_SPECIAL}) and "
-                        f"{short_repr(keys[i])} (id {i + N_SPECIAL}) are the same piece "
-                        f"{short_repr(p)} (canonical key {short_repr(canonical)})"
-                    )
-                first[p] = i  # type: ignore[index]
+        repeat = _first_repeat(pieces)  # type: ignore[arg-type]
+        if repeat is not None:
+            j, i = repeat
+            canonical = base64.b64encode(pieces[i]).decode("ascii")  # type: ignore[arg-type]
+            raise fail(
+                f"keys {short_repr(keys[j])} (id {j + N_SPECIAL}) and "
+                f"{short_repr(keys[i])} (id {i + N_SPECIAL}) are the same piece "
+                f"{short_repr(pieces[i])} (canonical key {short_repr(canonical)})"
+            )
         model = cls(pieces, counts, source)  # type: ignore[arg-type]
         if model.total <= 0:
             raise fail("all counts are zero")
@@ -446,3 +441,15 @@ def _model_member(name: str) -> bool:
     """A zip member that holds a model: named like one, and not itself an archive."""
     name = name.lower()
     return name.endswith(MODEL_SUFFIXES) and not name.endswith(".zip")
+
+
+def _first_repeat(pieces: list[bytes]) -> tuple[int, int] | None:
+    """(first index, repeating index) of the first piece listed twice, else None."""
+    if len(set(pieces)) == len(pieces):
+        return None
+    first: dict[bytes, int] = {}
+    for i, p in enumerate(pieces):
+        if p in first:
+            return first[p], i
+        first[p] = i
+    return None
