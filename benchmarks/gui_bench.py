@@ -37,7 +37,7 @@ TARGET_BYTES = 5000
 def find_model() -> Path:
     from piecelab.paths import default_model_path
 
-    for candidate in (default_model_path(), SHARED / "models" / "bytepiece.plus.80k.zip"):
+    for candidate in (default_model_path(), SHARED / "models" / "bytepiece.plus.80k.zip"):  # 80k
         if candidate.is_file():
             return candidate
     sys.exit("no model found: pass --model PATH")
@@ -77,11 +77,18 @@ def tick():
 timer = QTimer()
 timer.timeout.connect(tick)
 timer.start(5)
+pg = window.playground
+def shown_tokens():  # the first time the panes hold a segmentation, preview or compiled
+    if "tokens" not in state and pg.viterbi.segmentation is not None and pg.sample_segmentations():
+        state["tokens"] = True
+        print("tokens", flush=True)
+pg.refreshed.connect(shown_tokens)
 def ready():
+    shown_tokens()
     print(f"ready {state['stall']:.4f}", flush=True)
     timer.stop()
     app.quit()
-window.playground.tokenizerReady.connect(ready)
+pg.tokenizerReady.connect(ready)
 window.workspace.modelFailed.connect(lambda m: (print("failed", m, flush=True), app.quit()))
 app.exec()
 """
@@ -109,6 +116,8 @@ def start_once(model: Path, cache_dir: str, settings_dir: str) -> dict[str, floa
         word, *rest = line.split()
         if word == "shown":
             out["shown"] = time.perf_counter() - t0
+        elif word == "tokens":
+            out["tokens"] = time.perf_counter() - t0
         elif word == "ready":
             out["ready"] = time.perf_counter() - t0
             out["stall"] = float(rest[0])
@@ -122,14 +131,20 @@ def bench_startup(model: Path) -> None:
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as home:
         cold = start_once(model, cache, home)
         warm = start_once(model, cache, home)
-    print("start-up (subprocess; window = exposed and usable; panes = model shown)")
-    print(f"  {'':6} {'window':>9} {'panes':>9} {'max GUI stall while loading':>30}")
+    print(
+        "start-up (subprocess from launch; window = exposed and usable; tokens = the"
+        " deterministic and sampled panes show the default text; compiled = every kernel"
+        " the GUI uses is in)"
+    )
+    print(f"  {'':6} {'window':>9} {'tokens':>9} {'compiled':>9} {'max GUI stall':>15}")
     for name, r in (("cold", cold), ("warm", warm)):
-        print(f"  {name:6} {r['shown']:8.2f}s {r['ready']:8.2f}s {r['stall'] * 1000:28.0f} ms")
-    limits = (("cold", cold["shown"], 5.0), ("warm", warm["shown"], 2.0))
-    for name, t, limit in limits:
+        print(
+            f"  {name:6} {r['shown']:8.2f}s {r['tokens']:8.2f}s {r['ready']:8.2f}s"
+            f" {r['stall'] * 1000:12.0f} ms"
+        )
+    for name, t, limit in (("cold", cold["tokens"], 5.0), ("warm", warm["tokens"], 2.0)):
         verdict = "ok" if t <= limit else "TOO SLOW"
-        print(f"  {name} window {t:.2f}s (target ≤ {limit:.0f} s): {verdict}")
+        print(f"  {name} start, tokens on screen {t:.2f}s (target ≤ {limit:.0f} s): {verdict}")
 
 
 # ----------------------------------------------------------------- render
@@ -153,7 +168,10 @@ def bench_render(model: Path, runs: int) -> None:
         pg = window.playground
         window.workspace.open_model(model)
         deadline = time.monotonic() + 300
-        while pg.tokenizer is None and time.monotonic() < deadline:
+        ws = window.workspace  # the compiled tokenizer, not the preview of a first start
+        while (ws.tokenizer is None or pg.tokenizer is not ws.tokenizer) and (
+            time.monotonic() < deadline
+        ):
             app.processEvents()
             time.sleep(0.005)
         text = paragraph()

@@ -17,19 +17,28 @@ from ..state import Workspace
 
 
 class ModelEdit(QUndoCommand):
-    """Replace the workspace's model by ``after``; undo puts ``before`` back."""
+    """Replace the workspace's model by ``after``; undo puts ``before`` back.
 
-    def __init__(self, workspace: Workspace, before: Model, after: Model, text: str) -> None:
+    ``message`` (what the edit did, e.g. which ids moved) goes to the status bar
+    each time the edit is done or redone; undoing says so too.
+    """
+
+    def __init__(
+        self, workspace: Workspace, before: Model, after: Model, text: str, message: str = ""
+    ) -> None:
         super().__init__(text)
         self.workspace = workspace
         self.before = before
         self.after = after
+        self.message = message or text
 
     def redo(self) -> None:
         self.workspace.set_model(self.after, edited=True)
+        self.workspace.say(self.message)
 
     def undo(self) -> None:
         self.workspace.set_model(self.before, edited=True)
+        self.workspace.say(f"Undone: {self.text()}")
 
 
 class PinEdit(QUndoCommand):

@@ -1,5 +1,9 @@
 """The concordance of the selected piece: where it occurs in the corpus, and whether the
-tokenizer emits it there as a token of its own (pyahocorasick over the first documents)."""
+tokenizer emits it there as a token of its own (pyahocorasick over the first documents).
+
+It follows the model: after an edit or another model, the piece is searched again
+(whether it is emitted depends on the vocabulary) or, if gone, the panel says so.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ class ConcordancePanel(QWidget):
         layout.addWidget(self.table)
         self._requests = Latest()
         workspace.corpusChanged.connect(self._corpus_changed)
+        workspace.modelEdited.connect(self._model_changed)
+        workspace.modelChanged.connect(self._model_changed)
 
     @property
     def busy(self) -> int:
@@ -52,6 +58,19 @@ class ConcordancePanel(QWidget):
         self._docs = None
         self._requests.drop_all()
 
+    def _model_changed(self) -> None:
+        """Search the shown piece again in the new model, or say it is gone."""
+        piece, model = self.piece, self.workspace.model
+        if piece is None:
+            return
+        self._requests.drop_all()  # an answer in flight used the old tokenizer
+        if model is None or piece not in model.index:
+            self.piece = None
+            self.table.setRowCount(0)
+            self.label.setText(f"'{piece_label(piece)}' is no longer in the vocabulary")
+            return
+        self.show_piece(piece)
+
     def show_piece(self, piece: bytes) -> None:
         tok = self.workspace.tokenizer
         self.piece = piece
@@ -59,10 +78,12 @@ class ConcordancePanel(QWidget):
             return
         if not is_complete(piece):
             self.table.setRowCount(0)
-            self.label.setText(f"{piece_label(piece)} is not whole characters: not searchable")
+            self.label.setText(
+                f"'{piece_label(piece)}' is not whole characters: the corpus is searched as text"
+            )
             return
         ws, docs = self.workspace, self._docs
-        self.label.setText(f"Searching for {piece_label(piece)}…")
+        self.label.setText(f"Searching for '{piece_label(piece)}'…")
 
         def work() -> tuple[list[str], list[Hit]]:
             texts = docs if docs is not None else ws.read_documents(CONCORDANCE_DOCS)
@@ -89,9 +110,20 @@ class ConcordancePanel(QWidget):
                     item.setTextAlignment(right)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        emitted = sum(1 for h in hits if h.emitted)
-        more = "+" if len(hits) >= CONCORDANCE_HITS else ""
-        self.label.setText(
-            f"{piece_label(piece)}: {len(hits)}{more} occurrences in the first {len(docs):,} "
-            f"documents; emitted as a token in {emitted}"
-        )
+        self.label.setText(_summary(piece, len(docs), hits))
+
+
+def _summary(piece: bytes, n_docs: int, hits: list[Hit]) -> str:
+    """What the search found, including when it found nothing (and why)."""
+    name = f"'{piece_label(piece)}'"
+    if n_docs == 0:
+        return f"{name}: no corpus to search; add one in the Corpus view"
+    if not hits:
+        return f"no occurrence of {name} in the first {n_docs:,} documents"
+    emitted = sum(1 for h in hits if h.emitted)
+    more = "+" if len(hits) >= CONCORDANCE_HITS else ""
+    s = "s" if len(hits) != 1 else ""
+    return (
+        f"{name}: {len(hits)}{more} occurrence{s} in the first {n_docs:,} documents; "
+        f"emitted as a token in {emitted}"
+    )

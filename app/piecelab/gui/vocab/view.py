@@ -3,7 +3,8 @@ a concordance of the selected piece, and hand-tuning with undo/redo.
 
 Edits never touch the model in place: each builds a new model (off the GUI
 thread when it re-splits counts) and is pushed as a :class:`ModelEdit`, which
-hands it to the workspace; every view then follows ``modelEdited``.
+hands it to the workspace; every view then follows ``modelEdited``
+(the edits themselves are in :mod:`.editing`).
 """
 
 from __future__ import annotations
@@ -13,52 +14,62 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ...engine import (
-    N_SPECIAL,
-    EditError,
-    Model,
-    VocabColumns,
-    add_piece,
-    delete_pieces,
-    estimate_count,
-    parse_piece,
-    piece_label,
-    set_count,
-    unreachable,
-)
+from ...engine import N_SPECIAL, VocabColumns, unreachable
 from .. import saving
 from ..state import Workspace
 from ..widgets import FilterBar
-from ..worker import Jobs, Latest, readable_error
+from ..worker import Job, Jobs, Latest, readable_error
 from .charts import VocabCharts
-from .commands import ModelEdit, PinEdit
 from .concordance import ConcordancePanel
+from .editing import VocabEdits
 from .heldout import HeldoutEvaluator
-from .table_model import VocabTableModel
+from .table_model import COUNT, PIECE, VocabTableModel
 
 CONCORDANCE_PAUSE_MS = 150  # the concordance follows the selection once it rests
 FILTER_FLAGS = {
     "unreachable_only": ("not reachable", "Pieces the tokenizer never outputs as themselves"),
     "pinned_only": ("pinned", "Only pinned pieces (protected from deletion)"),
 }
+SPLITTERS = "vocab/"  # QSettings group of the splitter states
+# a frame that says "keyboard focus is here", in the palette's own colours (light or dark)
+TABLE_STYLE = (
+    "QTableView { border: 1px solid palette(mid); padding: 1px; }"
+    "QTableView:focus { border: 2px solid palette(highlight); padding: 0px; }"
+)
+TIPS = {
+    "delete": "Delete the selected pieces (later ids move down; asks once per model)",
+    "retire": "Keep the ids of the selected pieces but never emit them (count 0)",
+    "add": "Add a piece",
+    "count": "Set the count of the selected piece",
+    "pin": "Protect the selected pieces from deletion",
+    "unpin": "Allow deleting the selected pieces",
+}
+ACTIONS = (  # key, text, slot name, shortcut
+    ("delete", "Delete", "delete_selected", "Del"),
+    ("retire", "Retire", "retire_selected", ""),
+    ("add", "Add…", "add_dialog", ""),
+    ("count", "Set count…", "count_dialog", ""),
+    ("pin", "Pin", "_pin_sel", ""),
+    ("unpin", "Unpin", "_unpin_sel", ""),
+)
 
 
-class VocabView(QWidget):
+class VocabView(VocabEdits):
     """Table, filters, charts, concordance and undoable edits of the current model."""
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -68,14 +79,20 @@ class VocabView(QWidget):
         self.undo_stack = QUndoStack(self)
         self.evaluator = HeldoutEvaluator(workspace, self)
         self.jobs = Jobs(self)  # background work of this view
+        self.id_choice: str | None = None
+        self.editing = False
         self._columns_requests = Latest()
         self._build()
         self.table_model.countEdited.connect(self.set_count)
         self.table_model.pinToggled.connect(lambda i, on: self.pin([i], on))
+        self.table_model.refused.connect(workspace.say)
+        self.table_model.filtered.connect(self._filtered)
         self.evaluator.evaluated.connect(self._evaluated)
         self.evaluator.status.connect(self.heldout_label.setText)
         workspace.modelChanged.connect(self._model_changed)
         workspace.modelEdited.connect(self._refresh)
+        workspace.modelLoading.connect(self._enable)
+        workspace.modelFailed.connect(self._enable)
         workspace.dirtyChanged.connect(self._dirty_changed)
         if workspace.model is not None:
             self._refresh()
@@ -92,35 +109,47 @@ class VocabView(QWidget):
         self._conc_timer.setSingleShot(True)
         self._conc_timer.setInterval(CONCORDANCE_PAUSE_MS)
         self._conc_timer.timeout.connect(self.show_concordance)
-        side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.charts)
-        side.addWidget(self.concordance)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([720, 480])
+        self.side_split = QSplitter(Qt.Orientation.Vertical)
+        self.side_split.addWidget(self.charts)
+        self.side_split.addWidget(self.concordance)
+        self.side_split.setSizes([380, 320])  # the concordance gets room for many lines
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.side_split)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setSizes([720, 480])
+        self._remember_splitters()
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(self._toolbar())
-        layout.addWidget(split, 1)
+        layout.addWidget(self.split, 1)
+        find = QAction("Find pieces", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)  # Ctrl+F while this view is shown
+        find.triggered.connect(self.filters.focus_search)
+        self.addAction(find)
         self._enable()
 
+    def _remember_splitters(self) -> None:
+        """Restore the splitter positions of the last session; save them as they move."""
+        settings = QSettings()
+        for name, splitter in (("split", self.split), ("side_split", self.side_split)):
+            key = SPLITTERS + name
+            state = settings.value(key)
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+            splitter.splitterMoved.connect(
+                lambda *_, k=key, s=splitter: QSettings().setValue(k, s.saveState())
+            )
+
     def _toolbar(self) -> QToolBar:
-        """Edit actions, undo/redo, save, and the held-out figure."""
+        """Edit actions, undo/redo, save, and the held-out figure; all reachable by Tab."""
         bar = QToolBar()
-        self.actions: dict[str, object] = {}
-        for key, text, tip, slot, keys in (
-            ("delete", "Delete", "Delete the selected pieces", self.delete_selected, "Del"),
-            ("add", "Add…", "Add a piece", self.add_dialog, ""),
-            ("count", "Set count…", "Set the count of the selected piece", self.count_dialog, ""),
-            ("pin", "Pin", "Protect the selected pieces from deletion", self._pin_sel, ""),
-            ("unpin", "Unpin", "Allow deleting the selected pieces", self._unpin_sel, ""),
-        ):
+        self.actions: dict[str, QAction] = {}
+        for key, text, slot, keys in ACTIONS:
             action = bar.addAction(text)
-            action.setToolTip(tip)
-            action.triggered.connect(slot)
+            action.setToolTip(TIPS[key])
+            action.triggered.connect(getattr(self, slot))
             if keys:
                 action.setShortcut(QKeySequence(keys))
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -143,30 +172,35 @@ class VocabView(QWidget):
         self.heldout_label.setToolTip("Bytes per token on held-out text, re-measured after edits")
         bar.addSeparator()
         bar.addWidget(self.heldout_label)
+        for action in bar.actions():
+            button = bar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         return bar
 
     def _table(self) -> QTableView:
         table = QTableView()
         table.setModel(self.table_model)
         table.setSortingEnabled(True)
-        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.sortByColumn(COUNT, Qt.SortOrder.DescendingOrder)  # the common pieces first
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
+        table.setStyleSheet(TABLE_STYLE)
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         table.verticalHeader().setDefaultSectionSize(22)
         table.horizontalHeader().setStretchLastSection(True)
-        table.setColumnWidth(1, 180)
+        table.setColumnWidth(PIECE, 180)
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         return table
 
     # ------------------------------------------------------------ model in, columns out
     def _background(
         self, fn: Callable[[], object], done: Callable[[object], None], ticket: int | None = None
-    ) -> None:
+    ) -> Job:
         """Run ``fn`` on the pool; ``done`` gets its result on the GUI thread (with a
         ``ticket`` of the columns requests: only if no newer model came meanwhile)."""
 
@@ -175,10 +209,11 @@ class VocabView(QWidget):
             QMessageBox.warning(self, "Vocabulary", readable_error(message))
 
         latest = self._columns_requests if ticket is not None else None
-        self.jobs.run(fn, done, failed, latest, ticket)
+        return self.jobs.run(fn, done, failed, latest, ticket)
 
     def _model_changed(self) -> None:
         self.undo_stack.clear()
+        self.id_choice = None  # another model: ask again before renumbering its ids
         self._refresh()
 
     def _refresh(self) -> None:
@@ -192,10 +227,10 @@ class VocabView(QWidget):
         def show(cols: object) -> None:
             assert isinstance(cols, VocabColumns)
             got["cols"] = cols
+            self.charts.show_zipf(model.counts)
             self.table_model.set_columns(cols, self.workspace.pinned)
             if "reach" in got:
                 self.table_model.set_unreachable(np.asarray(got["reach"]))
-            self.charts.show_vocab(cols.nbytes, model.counts)
             self._select_pieces(keep)
             self._enable()
 
@@ -209,29 +244,44 @@ class VocabView(QWidget):
         self._background(lambda: VocabColumns.from_model(model), show, ticket)
         self._background(lambda: unreachable(model), reach, ticket)
 
+    def _filtered(self, shown: int, total: int, error: str) -> None:
+        """The length histogram shows the rows the filter keeps."""
+        cols = self.table_model.cols
+        if cols is not None:
+            self.charts.show_lengths(cols.nbytes[self.table_model.rows])
+
     # ------------------------------------------------------------ selection
     def selected_indices(self) -> list[int]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.table_model.piece_index(r) for r in rows]
-
-    def _selected_pieces(self) -> list[bytes]:
-        cols = self.table_model.cols
-        return [cols.model.pieces[i] for i in self.selected_indices()] if cols else []
+        """Piece indices of the selected rows, from selection ranges (fast for 300k rows)."""
+        spans = [
+            np.arange(r.top(), r.bottom() + 1) for r in self.table.selectionModel().selection()
+        ]
+        if not spans or self.table_model.cols is None:
+            return []
+        rows = np.unique(np.concatenate(spans))
+        rows = rows[rows < len(self.table_model.rows)]
+        return self.table_model.rows[rows].tolist()
 
     def _select_pieces(self, pieces: list[bytes]) -> None:
         model = self.workspace.model
         if not pieces or model is None:
             return
-        sel = self.table.selectionModel()
-        for p in pieces:
-            i = model.index.get(p)
-            row = -1 if i is None else self.table_model.row_of(i - N_SPECIAL)
-            if row >= 0:
-                sel.select(
-                    self.table_model.index(row, 0),
-                    sel.SelectionFlag.Select | sel.SelectionFlag.Rows,
-                )
-                self.table.scrollTo(self.table_model.index(row, 0))
+        index = model.index
+        wanted = np.array([index[p] - N_SPECIAL for p in pieces if p in index], np.int64)
+        rows = self.table_model.rows_of(wanted)
+        rows = rows[rows >= 0]
+        if not len(rows):
+            return
+        rows = np.sort(rows)
+        breaks = np.flatnonzero(np.diff(rows) != 1)  # one range per run of adjacent rows
+        firsts, lasts = rows[np.r_[0, breaks + 1]], rows[np.r_[breaks, len(rows) - 1]]
+        selection = QItemSelection()
+        tm, last = self.table_model, self.table_model.columnCount() - 1
+        for top, bottom in zip(firsts.tolist(), lasts.tolist()):
+            selection.select(tm.index(top, 0), tm.index(bottom, last))
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(selection, flags)
+        self.table.scrollTo(self.table_model.index(int(rows[0]), 0))
 
     def select_piece(self, piece: bytes) -> None:
         self.table.clearSelection()
@@ -241,134 +291,22 @@ class VocabView(QWidget):
         self._enable()
         self._conc_timer.start()
 
-    def _enable(self) -> None:
-        ready = self.workspace.model is not None and not self.workspace.loading
+    def _enable(self, *_: object) -> None:
+        """Edit actions only with a selection, and never while an edit is applied."""
+        ws = self.workspace
+        ready = ws.model is not None and not ws.loading and not self.editing
         n = len(self.selected_indices()) if self.table_model.cols else 0
-        for key, on in (("delete", n), ("count", n == 1), ("pin", n), ("unpin", n)):
+        for key, on in (
+            ("delete", n),
+            ("retire", n),
+            ("count", n == 1),
+            ("pin", n),
+            ("unpin", n),
+            ("add", 1),
+        ):
             self.actions[key].setEnabled(bool(ready and on))
-        self.actions["add"].setEnabled(ready)
-        self.actions["save"].setEnabled(ready)
-        self.actions["save_as"].setEnabled(ready)
-
-    # ------------------------------------------------------------ edits
-    def _editable(self) -> Model | None:
-        ws = self.workspace
-        if ws.model is None or ws.loading:
-            return None  # an edit is still being applied; edit the result, not its parent
-        return ws.model
-
-    def _push(self, before: Model, make: Callable[[], Model], text: str) -> None:
-        def done(after: object) -> None:
-            if self.workspace.model is before:
-                assert isinstance(after, Model)
-                self.undo_stack.push(ModelEdit(self.workspace, before, after, text))
-
-        self._background(make, done)
-
-    def _refuse(self, message: str) -> None:
-        QMessageBox.warning(self, "Cannot edit the vocabulary", message)
-
-    def delete_pieces(self, pieces: list[bytes | int]) -> None:
-        """Delete pieces (bytes or ids); their counts go to the pieces they split into."""
-        model = self._editable()
-        if model is None or not pieces:
-            return
-        pinned = set(self.workspace.pinned)
-        for p in pieces:  # refuse on the GUI thread before any work starts
-            piece = p if isinstance(p, bytes) else model.pieces[int(p) - N_SPECIAL]
-            if len(piece) == 1 or piece in pinned:
-                why = "is a single byte" if len(piece) == 1 else "is pinned; unpin it first"
-                self._refuse(f"{piece_label(piece)} {why}")
-                return
-        n = len(pieces)
-        self._push(
-            model,
-            lambda: delete_pieces(model, pieces, pinned),
-            f"Delete {n} piece{'s' if n != 1 else ''}",
-        )
-
-    def delete_selected(self) -> None:
-        cols = self.table_model.cols
-        if cols is not None:
-            self.delete_pieces([cols.model.pieces[i] for i in self.selected_indices()])
-
-    def add_piece(self, piece: bytes, count: int | None = None) -> None:
-        """Add ``piece``; ``count`` None estimates it from the corpus (off-thread)."""
-        model = self._editable()
-        if model is None:
-            return
-        if piece in model.index or not piece:
-            self._refuse(f"{piece_label(piece)} is already in the vocabulary" if piece else "empty")
-            return
-        ws = self.workspace
-
-        def make() -> Model:
-            n = count
-            if n is None:
-                with ws.open_corpus() as corpus:
-                    n = estimate_count(piece, corpus.documents("all"))
-            return add_piece(model, piece, max(1, n))
-
-        self._push(model, make, f"Add {piece_label(piece)}")
-
-    def add_dialog(self) -> None:
-        text, ok = QInputDialog.getText(
-            self,
-            "Add a piece",
-            "Piece (text; \\n \\t \\xNN or ⟨E4 BD⟩ for bytes):",
-        )
-        if not ok or not text:
-            return
-        count, ok = QInputDialog.getInt(
-            self, "Add a piece", "Count (0: estimate from the corpus):", 0, 0, 2**62
-        )
-        if ok:
-            self.add_piece(parse_piece(text), count or None)
-
-    def set_count(self, index: int, count: int) -> None:
-        model = self._editable()
-        if model is None:
-            return
-        try:
-            after = set_count(model, index + N_SPECIAL, count)
-        except EditError as exc:
-            self._refuse(str(exc))
-            return
-        label = piece_label(model.pieces[index])
-        self.undo_stack.push(ModelEdit(self.workspace, model, after, f"Set count of {label}"))
-
-    def count_dialog(self) -> None:
-        sel = self.selected_indices()
-        model = self._editable()
-        if len(sel) != 1 or model is None:
-            return
-        i = sel[0]
-        count, ok = QInputDialog.getInt(
-            self,
-            "Set count",
-            f"Count of {piece_label(model.pieces[i])}:",
-            int(model.counts[i]),
-            0,
-            2**62,
-        )
-        if ok:
-            self.set_count(i, count)
-
-    def pin(self, indices: list[int], on: bool = True) -> None:
-        cols = self.table_model.cols
-        if cols is None or not indices:
-            return
-        pieces = {cols.model.pieces[i] for i in indices}
-        self.undo_stack.push(PinEdit(self.workspace, pieces, on, self._pins_changed))
-
-    def _pin_sel(self) -> None:
-        self.pin(self.selected_indices(), True)
-
-    def _unpin_sel(self) -> None:
-        self.pin(self.selected_indices(), False)
-
-    def _pins_changed(self) -> None:
-        self.table_model.set_pinned(self.workspace.pinned)
+        self.actions["save"].setEnabled(ws.model is not None and not ws.loading)
+        self.actions["save_as"].setEnabled(ws.model is not None and not ws.loading)
 
     # ------------------------------------------------------------ saving
     def save(self) -> bool:
