@@ -409,3 +409,16 @@ def test_the_80k_model_reads_plainly(qtbot, workspace, settle):
     assert tm.piece(0) != b"\x00" and int(tm.data(tm.index(0, COUNT), R.EditRole)) > 10**6
     v.grab().save("/tmp/vocab_80k.png")
     settle()
+
+
+def test_exported_zipf_chart_keeps_plain_count_axes(qtbot, workspace, settle):
+    from piecelab.gui.vocab.charts import CountAxis
+
+    view = VocabView(workspace)
+    qtbot.addWidget(view)
+    chart = view.charts.zipf
+    copy = chart._export_view(1200, 750)  # what the PNG… button draws
+    item = copy.getItem(0, 0)
+    assert all(isinstance(item.getAxis(side), CountAxis) for side in ("left", "bottom"))
+    copy.deleteLater()
+    settle()

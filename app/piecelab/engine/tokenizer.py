@@ -175,6 +175,8 @@ class Tokenizer:
 
     def _build(self, model: Model) -> None:
         """Everything the kernels and the API read, from ``model`` (validated here)."""
+        if type(self) is _WarmingTokenizer:  # unpickled from a tokenizer that was compiling
+            self.__class__ = Tokenizer
         self.model = model.validate()
         self._ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
         self._scores = model.log_probs()
@@ -223,7 +225,8 @@ class Tokenizer:
         with the plain-Python :class:`PreviewTokenizer` meanwhile (the same results)."""
         self._preview = PreviewTokenizer(self.model)
         self._ready = threading.Event()
-        self._listed = self._listed_warming  # shadows the method until the kernels are in
+        if type(self) is Tokenizer:  # (a subclass keeps its class: its calls wait instead)
+            self.__class__ = _WarmingTokenizer  # until the kernels are in
         # not a daemon: a first run finishes compiling before it exits, so the next one starts warm
         threading.Thread(target=self._warm, name="piecelab-compile", daemon=False).start()
 
@@ -237,7 +240,8 @@ class Tokenizer:
         except BaseException as exc:  # raised to whoever needs the kernels
             self._warm_error = exc
         finally:
-            self.__dict__.pop("_listed", None)
+            if type(self) is _WarmingTokenizer:
+                self.__class__ = Tokenizer  # the lean class: no hook on attribute access
             assert self._ready is not None
             self._ready.set()
 
@@ -254,36 +258,6 @@ class Tokenizer:
         if self._warm_error is not None:
             raise self._warm_error
         return True
-
-    def __getattr__(self, name: str):
-        # only for attributes not set yet: the tries, while a first start builds them
-        if name in _TRIE_ATTRS and "_ready" in self.__dict__ and self._ready is not None:
-            self.wait_ready()
-            return self.__dict__[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def _listed_warming(self, text, alpha, seed, table, _default=_VITERBI) -> list:
-        """tokenize()/encode() before the kernels are in: the preview, exactly, for short
-        texts and the linear sampler's α; otherwise wait for the kernels."""
-        ready = self._ready
-        data = to_utf8(text)
-        if ready is None or ready.is_set() or len(data) > MAX_PREVIEW_BYTES:
-            self.wait_ready()
-            return Tokenizer._listed(self, text, alpha, seed, table)
-        preview = self._preview
-        if alpha is _default or is_viterbi(alpha):
-            if seed is not None:
-                kernel_seed(seed)
-            ids, ends = preview._viterbi(data)
-        else:
-            a = check_alpha(alpha)
-            if a * preview.spread() > LINEAR_NATS:
-                self.wait_ready()
-                return Tokenizer._listed(self, text, alpha, seed, table)
-            ids, ends, _ = preview._forward(data, a, self._call_seed(seed))
-        self._check_uncovered(np.array(ids), data, np.array(ends))
-        objects = self._id2piece if table is self._piece_table else self._id_ints
-        return [objects[i] for i in ids]
 
     @property
     def _trie_args(self) -> tuple:
@@ -540,27 +514,10 @@ class Tokenizer:
     # --------------------------------------------------------- richer API
     def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
         """A segmentation with spans and per-token log-probabilities."""
-        if self._ready is not None and not self._ready.is_set():
-            return self._segment_warming(text, alpha, seed)
         data = to_utf8(text)
         ends, ids, _ = self._segment(data, alpha, seed)
         self._check_uncovered(ids, data, ends)
         return self._wrap(data, ids, ends, alpha)
-
-    def _segment_warming(self, text: str, alpha: float, seed: int | None) -> Segmentation:
-        """segment() before the kernels are in: the preview where it applies, else wait."""
-        data = to_utf8(text)
-        a = check_alpha(alpha)
-        if len(data) <= MAX_PREVIEW_BYTES and (a < 0 or a * self._preview.spread() <= LINEAR_NATS):
-            if a < 0:
-                ids, ends = self._preview._viterbi(data)
-            else:
-                ids, ends, _ = self._preview._forward(data, a, self._call_seed(seed))
-            ids_arr, ends_arr = np.array(ids, np.int64), np.array(ends, np.int64)
-            self._check_uncovered(ids_arr, data, ends_arr)
-            return self._wrap(data, ids_arr, ends_arr, a)
-        self.wait_ready()
-        return self.segment(text, alpha, seed)
 
     def _wrap(self, data: bytes, ids: np.ndarray, ends: np.ndarray, alpha: float) -> Segmentation:
         return Segmentation(
@@ -800,3 +757,58 @@ class Tokenizer:
     def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
         """Total Viterbi tokens over ``texts`` (evaluation without building lists)."""
         return sum(len(ids) for _, ids in self._segment_parts(texts, -1, workers, None))
+
+
+class _WarmingTokenizer(Tokenizer):
+    """A :class:`Tokenizer` during a first start, while its kernels compile on a thread.
+
+    Its own class, so that the hook on attribute access (``__getattr__``, which
+    waits for the tries) and the preview paths cost the ready tokenizer nothing:
+    a class with ``__getattr__`` loses CPython's fast attribute lookups (measured
+    +0.2 µs a call).  The thread switches the instance back to :class:`Tokenizer`.
+    """
+
+    def __getattr__(self, name: str):
+        # only for attributes not set yet: the tries, while a first start builds them
+        if name in _TRIE_ATTRS and "_ready" in self.__dict__ and self._ready is not None:
+            self.wait_ready()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _listed(self, text, alpha, seed, table, _default=_VITERBI) -> list:
+        """tokenize()/encode() before the kernels are in: the preview, exactly, for short
+        texts and the linear sampler's α; otherwise wait for the kernels."""
+        ready = self._ready
+        data = to_utf8(text)
+        if ready is None or ready.is_set() or len(data) > MAX_PREVIEW_BYTES:
+            self.wait_ready()
+            return Tokenizer._listed(self, text, alpha, seed, table)
+        preview = self._preview
+        if alpha is _default or is_viterbi(alpha):
+            if seed is not None:
+                kernel_seed(seed)
+            ids, ends = preview._viterbi(data)
+        else:
+            a = check_alpha(alpha)
+            if a * preview.spread() > LINEAR_NATS:
+                self.wait_ready()
+                return Tokenizer._listed(self, text, alpha, seed, table)
+            ids, ends, _ = preview._forward(data, a, self._call_seed(seed))
+        self._check_uncovered(np.array(ids), data, np.array(ends))
+        objects = self._id2piece if table is self._piece_table else self._id_ints
+        return [objects[i] for i in ids]
+
+    def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
+        """segment() before the kernels are in: the preview where it applies, else wait."""
+        data = to_utf8(text)
+        a = check_alpha(alpha)
+        if len(data) <= MAX_PREVIEW_BYTES and (a < 0 or a * self._preview.spread() <= LINEAR_NATS):
+            if a < 0:
+                ids, ends = self._preview._viterbi(data)
+            else:
+                ids, ends, _ = self._preview._forward(data, a, self._call_seed(seed))
+            ids_arr, ends_arr = np.array(ids, np.int64), np.array(ends, np.int64)
+            self._check_uncovered(ids_arr, data, ends_arr)
+            return self._wrap(data, ids_arr, ends_arr, a)
+        self.wait_ready()
+        return Tokenizer.segment(self, text, alpha, seed)

@@ -339,7 +339,10 @@ class LiveChart(QWidget):
         """An off-screen copy of the chart at the export's size (the shown one stays)."""
         view = pg.GraphicsLayoutWidget()
         view.setBackground("w")
-        plot = view.addPlot(row=0, col=0, axisItems=_axes(self._integer_x))
+        live_item = self.plot.getPlotItem()
+        # axes of the live chart's own kinds (a view may have swapped them, e.g. plain counts)
+        axes = {side: type(live_item.getAxis(side))(side) for side in ("bottom", "left")}
+        plot = view.addPlot(row=0, col=0, axisItems=axes)
         plot.setTitle(self.title, color=INK, size="12pt")
         _dress(plot, *self._axis_labels)
         plot.setLogMode(*self._log)
@@ -349,7 +352,7 @@ class LiveChart(QWidget):
             style = dict(self.styles[name], symbol=self.curves[name].opts["symbol"])
             copy = plot.plot(self._xs[name], self._ys[name], **style)
             legend.addItem(copy, legend_lines(self.notes.get(name) or self.label(name) or name))
-        live = self.plot.getPlotItem().getViewBox()
+        live = live_item.getViewBox()
         (x0, x1), (y0, y1) = live.viewRange()
         auto = live.autoRangeEnabled()
         if not auto[0]:  # zoomed by the user, or a flat_range: keep what is shown

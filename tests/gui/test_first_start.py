@@ -1,0 +1,67 @@
+"""The first start of the workbench, on an empty numba cache: tokens on screen before the
+kernels are compiled, and the keyboard in the editor from the start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys
+    from PySide6.QtCore import QTimer
+    from piecelab.gui.app import create_window
+
+    app, window = create_window(sys.argv[1], interactive=False)
+    pg, ws = window.playground, window.workspace
+    def tokens():
+        if pg.viterbi.segmentation is not None and pg.sample_segmentations():
+            compiled = ws.tokenizer is not None
+            text = pg.viterbi.segmentation.text == pg.text()
+            print(f"tokens previewing={pg.previewing} compiled={compiled} text={text}", flush=True)
+            os._exit(0)  # the compile threads would finish first otherwise
+    pg.refreshed.connect(tokens)
+    QTimer.singleShot(300_000, lambda: (print("timeout", flush=True), os._exit(1)))
+    app.exec()
+    """
+)
+
+
+@pytest.mark.slow
+def test_tokens_show_before_the_kernels_are_compiled(tmp_path, bundled_model_path):
+    env = dict(
+        os.environ,
+        NUMBA_CACHE_DIR=str(tmp_path / "numba"),  # nothing compiled yet
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        PIECELAB_RECOVERY_DIR=str(tmp_path / "recovery"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(bundled_model_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "tokens previewing=True compiled=False text=True" in proc.stdout
+
+
+def test_the_editor_has_the_keyboard_at_start(qtbot, settle, bundled_model_path):
+    from piecelab.gui.app import create_window
+
+    app, window = create_window(bundled_model_path)
+    qtbot.addWidget(window)
+    qtbot.waitExposed(window)
+    editor = window.playground.editor
+    qtbot.waitUntil(editor.hasFocus, timeout=5000)
+    assert editor.textCursor().atEnd()  # the caret after the default text
+    with qtbot.waitSignal(window.playground.tokenizerReady, timeout=120_000):
+        pass
+    app.setOrganizationName("piecelab-tests")
+    app.setApplicationName("piecelab-tests")
+    settle()
