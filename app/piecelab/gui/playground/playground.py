@@ -116,6 +116,7 @@ class Playground(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setSizes([400, 600])  # the editor holds a readable paragraph from the start
         layout = QVBoxLayout(self)
         layout.addWidget(self.controls)
         layout.addWidget(split, 1)
