@@ -21,6 +21,7 @@ import io
 import json
 import os
 import stat
+import sys
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -178,42 +179,11 @@ class Model:
             raise fail(f"expected a JSON object, found {type(obj).__name__}")
         if not obj:
             raise fail("the model has no pieces")
-        n = len(obj)
-        pieces: list[bytes | None] = [None] * n
-        keys: list[str | None] = [None] * n
-        counts = np.zeros(n, dtype=np.int64)
-        for key, val in obj.items():
-            if type(key) is not str:
-                raise TypeError(
-                    f"{source}: keys of a BytePiece model are base64 str, got {short_repr(key)} "
-                    f"({type(key).__name__})"
-                )
-            try:
-                piece = base64.b64decode(key, validate=True)
-            except (binascii.Error, ValueError):
-                raise fail(f"key {short_repr(key)} is not base64") from None
-            if not piece:
-                raise fail(f"key {short_repr(key)} decodes to an empty piece")
-            if not (isinstance(val, list) and len(val) == 3):
-                raise fail(f"value of {short_repr(key)} is not [id, text, count]")
-            pid, _text, count = val
-            if type(pid) is not int or not N_SPECIAL <= pid < n + N_SPECIAL:
-                raise fail(
-                    f"piece {short_repr(key)} has id {short_repr(pid)}; ids must run from 3 to "
-                    f"{n + 2}"
-                )
-            if type(count) is not int or not 0 <= count <= MAX_COUNT:
-                raise fail(f"piece {short_repr(key)} has count {short_repr(count)}; {_COUNT_RULE}")
-            if len(piece) > MAX_PIECE_BYTES:
-                raise fail(
-                    f"piece id {pid} ({short_repr(key)}) is {len(piece):,} bytes long; pieces are "
-                    f"limited to {MAX_PIECE_BYTES} bytes (MAX_PIECE_BYTES)"
-                )
-            if pieces[pid - N_SPECIAL] is not None:
-                raise fail(f"id {pid} is used twice")
-            pieces[pid - N_SPECIAL] = piece
-            keys[pid - N_SPECIAL] = key
-            counts[pid - N_SPECIAL] = count
+        fast = _well_formed(obj)
+        if fast is not None:
+            pieces, keys, counts = fast
+        else:  # something is wrong: the careful loop says what
+            pieces, keys, counts = _checked_entries(obj, source, fail)
         repeat = _first_repeat(pieces)  # type: ignore[arg-type]
         if repeat is not None:
             j, i = repeat
@@ -453,3 +423,89 @@ def _first_repeat(pieces: list[bytes]) -> tuple[int, int] | None:
             return first[p], i
         first[p] = i
     return None
+
+
+def _checked_entries(obj: dict, source: str, fail) -> tuple[list, list, np.ndarray]:
+    """(pieces, keys, counts) in id order, each entry checked; ``fail`` words the problem."""
+    n = len(obj)
+    pieces: list[bytes | None] = [None] * n
+    keys: list[str | None] = [None] * n
+    counts = np.zeros(n, dtype=np.int64)
+    for key, val in obj.items():
+        if type(key) is not str:
+            raise TypeError(
+                f"{source}: keys of a BytePiece model are base64 str, got {short_repr(key)} "
+                f"({type(key).__name__})"
+            )
+        try:
+            piece = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raise fail(f"key {short_repr(key)} is not base64") from None
+        if not piece:
+            raise fail(f"key {short_repr(key)} decodes to an empty piece")
+        if not (isinstance(val, list) and len(val) == 3):
+            raise fail(f"value of {short_repr(key)} is not [id, text, count]")
+        pid, _text, count = val
+        if type(pid) is not int or not N_SPECIAL <= pid < n + N_SPECIAL:
+            raise fail(
+                f"piece {short_repr(key)} has id {short_repr(pid)}; ids must run from 3 to {n + 2}"
+            )
+        if type(count) is not int or not 0 <= count <= MAX_COUNT:
+            raise fail(f"piece {short_repr(key)} has count {short_repr(count)}; {_COUNT_RULE}")
+        if len(piece) > MAX_PIECE_BYTES:
+            raise fail(
+                f"piece id {pid} ({short_repr(key)}) is {len(piece):,} bytes long; pieces are "
+                f"limited to {MAX_PIECE_BYTES} bytes (MAX_PIECE_BYTES)"
+            )
+        if pieces[pid - N_SPECIAL] is not None:
+            raise fail(f"id {pid} is used twice")
+        pieces[pid - N_SPECIAL] = piece
+        keys[pid - N_SPECIAL] = key
+        counts[pid - N_SPECIAL] = count
+    return pieces, keys, counts
+
+
+def _well_formed(obj: dict) -> tuple[list, list, np.ndarray] | None:
+    """(pieces, keys, counts) in id order for a well-formed model, checked in bulk
+    (a third of a large model's load time); None if anything is off."""
+    keys = list(obj)
+    values = list(obj.values())
+    n = len(keys)
+    try:
+        # set(map(...)): the checks run in C, not a Python generator per entry
+        if set(map(type, keys)) != {str} or set(map(type, values)) != {list}:
+            return None
+        if set(map(len, values)) != {3}:
+            return None
+        ids = [v[0] for v in values]
+        counts = [v[2] for v in values]
+        if set(map(type, ids)) != {int} or set(map(type, counts)) != {int}:
+            return None
+        if min(ids) < N_SPECIAL or max(ids) >= n + N_SPECIAL:
+            return None
+        if min(counts) < 0 or max(counts) > MAX_COUNT:
+            return None
+        pieces = [_b64decode(k) for k in keys]
+    except (binascii.Error, ValueError):
+        return None
+    lengths = list(map(len, pieces))
+    if min(lengths) == 0 or max(lengths) > MAX_PIECE_BYTES:
+        return None
+    slots = np.array(ids, dtype=np.int64) - N_SPECIAL
+    if np.bincount(slots, minlength=n).max() != 1:
+        return None  # an id used twice
+    order = np.argsort(slots)
+    at = order.tolist()
+    return [pieces[i] for i in at], [keys[i] for i in at], np.array(counts, np.int64)[order]
+
+
+if sys.version_info >= (3, 11):
+
+    def _b64decode(key: str) -> bytes:
+        """Strict base64 (as ``b64decode(validate=True)``) without its regular expression."""
+        return binascii.a2b_base64(key, strict_mode=True)
+
+else:  # pragma: no cover - Python 3.10 has no strict mode
+
+    def _b64decode(key: str) -> bytes:
+        return base64.b64decode(key, validate=True)
