@@ -318,6 +318,18 @@ def _scratch(cap, sampler):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _next_document(forced, fd, c0, doc, seed, state):
+    """Step past the forced boundaries up to ``c0``; a new document restarts the random
+    stream from (seed, document), so a batch draws alike however it is split."""
+    while fd < forced.shape[0] and forced[fd] <= c0:
+        if forced[fd] == c0 and c0 > 0:
+            doc += 1
+            state = _doc_seed(seed, doc)
+        fd += 1
+    return fd, doc, state
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _run(text, forced, rt, val, ids, sampling, seed, doc0, out_end, out_id, with_ends):
     """Segment every chunk into ``out_id`` (and ``out_end``); returns (tokens, score).
 
@@ -340,11 +352,7 @@ def _run(text, forced, rt, val, ids, sampling, seed, doc0, out_end, out_id, with
     c0 = 0
     while c0 < n:
         c1, fi = _next_end(text, c0, forced, fi)
-        while fd < forced.shape[0] and forced[fd] <= c0:
-            if forced[fd] == c0 and c0 > 0:
-                doc += 1
-                state = _doc_seed(seed, doc)
-            fd += 1
+        fd, doc, state = _next_document(forced, fd, c0, doc, seed, state)
         m = c1 - c0
         if m > cap:
             cap = max(m, 2 * cap)

@@ -43,6 +43,7 @@ from .kernels import (
     _emit,
     _header,
     _listed,
+    _next_document,
     _next_end,
     _random_step,
     _scratch,
@@ -160,11 +161,7 @@ def _run_log(text, forced, rt, val, ids, alpha, seed, doc0, out_end, out_id, wit
     c0 = 0
     while c0 < n:
         c1, fi = _next_end(text, c0, forced, fi)
-        while fd < forced.shape[0] and forced[fd] <= c0:
-            if forced[fd] == c0 and c0 > 0:
-                doc += 1
-                state = _doc_seed(seed, doc)
-            fd += 1
+        fd, doc, state = _next_document(forced, fd, c0, doc, seed, state)
         size = c1 - c0
         if size > cap:
             cap = max(size, 2 * cap)
