@@ -112,3 +112,14 @@ def test_compact_count_for_log_axis_ticks():
         "2.5G",
         "0.01",
     ]
+
+
+def test_adding_a_piece_keeps_every_id():
+    from piecelab.engine import add_piece
+
+    model = Model.from_counts(tiny_counts())
+    before = dict(model.index)
+    after = add_piece(model, b"zzz", 7)
+    assert {p: after.index[p] for p in before} == before  # nothing moved
+    assert after.index[b"zzz"] == model.vocab_size  # the next id
+    assert Tokenizer(after).tokenize("zzz") == [b"zzz"]

@@ -48,6 +48,15 @@ def _isolated_settings(qapp, tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def _isolated_recovery(tmp_path, monkeypatch):
+    """Autosaves of every test go to its own folder: one test's crash (or a killed run)
+    must not put a recovery dialog in front of the next test."""
+    from piecelab.gui import autosave
+
+    monkeypatch.setenv(autosave.ENV_DIR, str(tmp_path / "recovery"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _collect_on_the_gui_thread_only():
     """No cyclic GC on worker threads: collecting Qt wrappers there deadlocks against

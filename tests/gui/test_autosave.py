@@ -101,7 +101,7 @@ def test_autosave_writes_and_a_clean_save_or_exit_removes(qtbot, folder, settle)
     ws.save_model(folder.parent / "clean.model")  # a clean save removes the autosave
     assert not saver.model_path.exists()
     with qtbot.waitSignal(ws.modelEdited, timeout=LONG):
-        ws.set_model(model, edited=True)
+        ws.set_model(model.copy(), edited=True)  # an edit makes a new model
     assert saver.save_now() and saver.model_path.exists()
     window.show()
     window.close()  # a clean exit removes this session's autosave and its lock

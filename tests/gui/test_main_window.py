@@ -174,12 +174,23 @@ def test_tokenizer_progress_shows_in_the_status_bar(qtbot, settle, window, model
     window.statusBar().messageChanged.connect(messages.append)
     seen_bar = []
     window.workspace.preparing.connect(lambda p: seen_bar.append(window.preparing.isVisible()))
+    window.workspace.say("an edit was made")
     open_and_wait(qtbot, window, model_path)
-    assert any(
-        m.startswith(("Preparing the tokenizer", "Compiling the tokenizer")) for m in messages
-    )
     assert True in seen_bar and not window.preparing.isVisible()  # shown while it worked
+    assert not window.compiling.isVisible()  # words only while numba compiles
+    assert not any("Preparing" in m for m in messages)  # a view's message is not covered
     assert "tiny.model" in window.model_info.text() and "ids" in window.model_info.text()
+    settle()
+
+
+def test_compiling_is_said_beside_the_progress_bar(qtbot, settle, window):
+    from piecelab.engine import COMPILING, Progress
+
+    window.workspace.preparing.emit(Progress(COMPILING, 3, 11, "steps", 1.0))
+    assert window.compiling.isVisible() and "first start only" in window.compiling.text()
+    assert "3 of 11" in window.compiling.text() and window.preparing.isVisible()
+    window.workspace.preparing.emit(Progress(COMPILING, 11, 11, "steps", 2.0))
+    assert not window.compiling.isVisible() and not window.preparing.isVisible()
     settle()
 
 
@@ -237,3 +248,41 @@ def test_an_exception_in_a_slot_is_shown_to_the_user(qtbot, tmp_path, monkeypatc
     box = shown[0]
     assert "the slot broke" in box.text() and "Traceback" in box.detailedText()
     assert "the slot broke" in (tmp_path / "piecelab.log").read_text()
+
+
+def test_a_model_never_saved_is_not_lost_on_quit(qtbot, settle, window, monkeypatch, tmp_path):
+    """A trained model in use has no file yet: quitting asks, as with unsaved edits."""
+    ws = window.workspace
+    trained = Model.from_counts(tiny_counts())
+    with qtbot.waitSignal(ws.modelChanged, timeout=LOAD_MS):
+        ws.set_model(trained, path=None, edited=False, label="run 1")
+    assert ws.dirty and not ws.has_edits and window.windowTitle().endswith("*")
+    texts: list[str] = []
+
+    def question(parent, title, text, *rest):
+        texts.append(text)
+        return BUTTONS.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    assert not window.close() and window.isVisible()
+    assert "run 1 has never been saved" in texts[0]
+    ws.save_model(tmp_path / "run1.model")  # saved: nothing left to ask at teardown
+    assert not ws.dirty
+    settle()
+
+
+def test_undo_back_to_the_saved_model_is_clean(qtbot, settle, window, model_path):
+    open_and_wait(qtbot, window, model_path)
+    ws = window.workspace
+    saved = ws.model
+    edited = edit_something(qtbot, window)
+    assert ws.dirty and ws.has_edits
+    with qtbot.waitSignal(ws.modelEdited, timeout=LOAD_MS):
+        ws.set_model(saved, edited=True)  # what undo does: the model before the edit
+    assert not ws.dirty and not window.windowTitle().endswith("*")
+    with qtbot.waitSignal(ws.modelEdited, timeout=LOAD_MS):
+        ws.set_model(edited, edited=True)  # redo
+    assert ws.dirty
+    with qtbot.waitSignal(ws.modelEdited, timeout=LOAD_MS):
+        ws.set_model(saved, edited=True)
+    settle()

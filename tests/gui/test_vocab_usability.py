@@ -187,7 +187,8 @@ def test_delete_asks_about_ids_and_retire_keeps_them(qtbot, view, workspace, set
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     box = shown_dialog(qtbot, QMessageBox)
     assert f"ids above {pid} move down by 1" in box.text()
-    assert box.checkBox() is not None and box.checkBox().isChecked()
+    assert box.checkBox() is not None and not box.checkBox().isChecked()  # asks each time
+    box.checkBox().setChecked(True)  # unless the user says otherwise
     edit(
         qtbot, workspace, lambda: qtbot.mouseClick(button(box, "Retire"), Qt.MouseButton.LeftButton)
     )
@@ -216,7 +217,7 @@ def test_delete_and_renumber_says_which_ids_moved(qtbot, view, workspace, settle
     click_piece(qtbot, view, b"cab")
     view.actions["delete"].trigger()
     box = shown_dialog(qtbot, QMessageBox)
-    box.checkBox().setChecked(False)  # ask again next time
+    assert not box.checkBox().isChecked()  # ask again next time
     edit(
         qtbot, workspace, lambda: qtbot.mouseClick(button(box, "Delete"), Qt.MouseButton.LeftButton)
     )

@@ -141,16 +141,20 @@ def parse_count(text: str) -> int:
 
 
 def add_piece(model: Model, piece: bytes, count: int) -> Model:
-    """Add ``piece`` with ``count`` (ids are re-ordered by (length, bytes))."""
+    """Add ``piece`` with ``count`` as the next id: every existing id stays what it was.
+
+    (Trained models order ids by (length, bytes); nothing reads that order, and
+    keeping ids is what keeps data already encoded with the model decodable.)
+    """
     if not isinstance(piece, bytes) or not piece:
         raise EditError("a piece is a non-empty byte string")
     if piece in model.index:
         raise EditError(f"{piece!r} is already in the vocabulary")
     if count < 1:
         raise EditError("the count of a new piece must be at least 1")
-    counts = dict(zip(model.pieces, model.counts.tolist()))
-    counts[piece] = int(count)
-    return Model.from_counts(counts, model.source)
+    return Model(
+        [*model.pieces, piece], np.append(model.counts, int(count)), model.source
+    ).validate()
 
 
 def set_count(model: Model, piece: bytes | int, count: int) -> Model:

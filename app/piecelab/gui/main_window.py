@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from .._version import __version__
-from ..engine import MODEL_FILE_FILTER, Progress, looks_like_model
+from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, looks_like_model
 from ..paths import example_models, icon_path
 from . import saving
 from .autosave import install_autosave
@@ -30,6 +30,7 @@ from .worker import readable_error
 
 RECENT_KEY = "recentFiles"
 GEOMETRY_KEY = "window/geometry"
+MESSAGE_MS = 15_000  # how long a view's status message stays
 FIRST_SIZE = 0.85  # of the screen's available area, at first start
 MAX_RECENT = 10
 
@@ -65,12 +66,15 @@ class MainWindow(QMainWindow):
         self.workspace.modelFailed.connect(self._model_failed)
         self.workspace.dirtyChanged.connect(lambda _: self._update_title())
         self.workspace.modelEdited.connect(self._update_title)
-        self.workspace.message.connect(self.statusBar().showMessage)
+        self.workspace.message.connect(self.say)
         self.model_info = QLabel("")  # permanent: messages and menus never hide it
         self.preparing = QProgressBar()  # while a model's tokenizer is built (compiled)
         self.preparing.setMaximumWidth(160)
         self.preparing.setTextVisible(False)
         self.preparing.hide()
+        self.compiling = QLabel("")  # said only while numba compiles (a first start)
+        self.compiling.hide()
+        self.statusBar().addPermanentWidget(self.compiling)
         self.statusBar().addPermanentWidget(self.preparing)
         self.statusBar().addPermanentWidget(self.model_info)
         self.workspace.preparing.connect(self._preparing)
@@ -236,15 +240,23 @@ class MainWindow(QMainWindow):
         if ws.tokenizer is not None:
             self.model_info.setText(f"{ws.model_label}: {ws.tokenizer.vocab_size:,} ids{star}")
 
+    def say(self, text: str) -> None:
+        """A message of a view: shown long enough to read, then it gives way."""
+        self.statusBar().showMessage(text, MESSAGE_MS)
+
     def _preparing(self, p: Progress) -> None:
-        """Progress of building the tokenizer: a bar, and words when it compiles."""
+        """Progress of building the tokenizer: a bar beside the permanent fields, and
+        words only when it compiles (so a view's message is not covered)."""
         done = p.done >= p.total
         self.preparing.setVisible(not done)
         self.preparing.setRange(0, int(p.total))
         self.preparing.setValue(int(p.done))
-        if not done:
-            steps = f"{int(p.done)} of {int(p.total)}"
-            self.statusBar().showMessage(f"{p.stage[:1].upper()}{p.stage[1:]}: {steps} …")
+        compiling = not done and p.stage == COMPILING
+        self.compiling.setVisible(compiling)
+        if compiling:
+            self.compiling.setText(
+                f"{p.stage[:1].upper()}{p.stage[1:]}: {int(p.done)} of {int(p.total)} …"
+            )
 
     def _model_changed(self) -> None:
         ws = self.workspace
@@ -256,6 +268,7 @@ class MainWindow(QMainWindow):
 
     def _model_failed(self, message: str) -> None:
         self.preparing.hide()
+        self.compiling.hide()
         self._pending_recent = None
         self.statusBar().showMessage("Could not open the model")
         if self.interactive:
@@ -281,7 +294,7 @@ class MainWindow(QMainWindow):
             if can_close is not None and not can_close():
                 event.ignore()
                 return
-        if not saving.confirm_replace(self, self.workspace, "Closing"):
+        if not saving.confirm_replace(self, self.workspace, "closing"):
             event.ignore()
             return
         if self.interactive:  # the smoke test writes nothing

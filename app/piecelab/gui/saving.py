@@ -45,21 +45,26 @@ def save_to(parent: QWidget, workspace: Workspace, path: Path | None) -> bool:
 
 
 def confirm_replace(
-    parent: QWidget, workspace: Workspace, action: str = "Open another model"
+    parent: QWidget, workspace: Workspace, doing: str = "opening another model"
 ) -> bool:
     """Before the model is replaced (opened, recovered, trained, closed): True to go on.
 
-    With unsaved edits the user chooses Save (then go on if it saved), Discard or
-    Cancel; without any, there is nothing to ask.
+    With unsaved work the user chooses Save (then go on if it saved), Discard or
+    Cancel; without any, there is nothing to ask.  ``doing`` completes the question.
     """
     if not workspace.dirty:
         return True
     buttons = QMessageBox.StandardButton
+    if workspace.has_edits:
+        what = f"The vocabulary {workspace.model_label} has unsaved edits."
+        lost = "its edits and their undo history"
+    else:
+        what = f"The model {workspace.model_label} has never been saved."
+        lost = "it (a trained model stays in the Train view's runs until you quit)"
     answer = QMessageBox.question(
         parent,
         "Unsaved changes",
-        f"The vocabulary {workspace.model_label} has unsaved edits. Save them first?\n\n"
-        f"({action} replaces it, and its undo history.)",
+        f"{what} Save it before {doing}?\n\nDiscard loses {lost}.",
         buttons.Save | buttons.Discard | buttons.Cancel,
         buttons.Save,
     )

@@ -85,7 +85,9 @@ class Workspace(QObject):
         self.train_settings = TrainSettings()
         self.runs: list[TrainingRun] = []
         self.pinned: set[bytes] = set()
-        self.dirty = False
+        self.dirty = False  # the model differs from its file, or has none yet
+        self.has_edits = False  # ...because of edits by hand (not a fresh, unsaved run)
+        self.saved_model: Model | None = None  # the model as read from / written to its file
         self.loading = False
         self._model_requests = Latest()
         self._compare_requests = Latest()
@@ -151,12 +153,15 @@ class Workspace(QObject):
         self.model = tok.model
         self.model_path = path
         self.model_label = label or (path.name if path is not None else "unsaved model")
+        if not edited:  # opened from a file, or a model new to this session (no file yet)
+            self.saved_model = tok.model if path is not None else None
+        # an undo back to the saved model is clean again: models are compared by identity
+        self.has_edits = edited and tok.model is not self.saved_model
+        self._set_dirty(tok.model is not self.saved_model)
         if edited:
-            self._set_dirty(True)
             self.modelEdited.emit()
         else:
             self.pinned.clear()
-            self._set_dirty(False)
             self.modelChanged.emit()
 
     def _failed(self, message: str) -> None:
@@ -182,6 +187,8 @@ class Workspace(QObject):
         self.model.save(target)
         self.model_path = target
         self.model_label = target.name
+        self.saved_model = self.model
+        self.has_edits = False
         self._set_dirty(False)
         return target
 

@@ -300,7 +300,7 @@ class TrainView(QWidget):
         if self.warnings:
             note = f"; {self.warnings} warning{'s' if self.warnings != 1 else ''}: see the log"
         self.show_status(f"Done in {result.elapsed:.1f} s ({run.name}){note}", warning=short)
-        if self.form.adopt.isChecked() and result.models and not self.workspace.dirty:
+        if self.form.adopt.isChecked() and result.models and not self.workspace.has_edits:
             size = max(result.models)
             saved = outcome.saved
             path = next((p for p in saved if p.name.endswith(f".{size}")), None)
@@ -372,7 +372,7 @@ class TrainView(QWidget):
 
     def use_run_model(self, row: int, size: int) -> None:
         """Open model ``size`` of run ``row`` (asking first if edits would be replaced)."""
-        if not saving.confirm_replace(self, self.workspace, "Using the trained model"):
+        if not saving.confirm_replace(self, self.workspace, "using the trained model"):
             return
         run = self.workspace.runs[row]
         model = run.models[size]

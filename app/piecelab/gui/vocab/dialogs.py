@@ -152,7 +152,7 @@ def ask_about_ids(
     box.setDefaultButton(retire)
     box.setEscapeButton(cancel)
     remember = QCheckBox("Don't ask again for this model")
-    remember.setChecked(True)
+    remember.setChecked(False)  # asked again unless the user says otherwise
     box.setCheckBox(remember)
     box.setWindowModality(Qt.WindowModality.WindowModal)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

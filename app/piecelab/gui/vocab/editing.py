@@ -177,10 +177,11 @@ class VocabEdits(QWidget):
 
         def said(after: Model) -> str:
             new = after.index[piece]
-            moved = after.vocab_size - 1 - new
             c = int(after.counts[new - N_SPECIAL])
-            ids = f"ids ≥ {new} moved up by 1 ({moved:,} pieces)" if moved else "no id moved"
-            return f"Added {quoted(piece)} as id {new} with count {c:,}: {ids}"
+            return (
+                f"Added {quoted(piece)} as id {new} (the next id) with count {c:,}: "
+                "no other id changed"
+            )
 
         self._push(model, make, f"Add {quoted(piece)}", said)
 
