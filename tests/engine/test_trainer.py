@@ -160,3 +160,29 @@ def test_spilling_ngrams_to_disk_keeps_counts_exact(tmp_path, docs, workers, mon
     for path in written:
         assert path.read_bytes() == (GOLDEN / path.name).read_bytes()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("piecelab-ngrams-")]
+
+
+def test_progress_reaches_the_end_only_when_the_work_is_done(docs, monkeypatch):
+    """A stage at 100% has counted everything, not only read it (the GUI's bars and ETA)."""
+    from piecelab.engine import ngrams
+    from piecelab.engine import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "BATCH_BYTES", 20_000)  # many batches
+    real = ngrams.count_ngrams
+    done = [0]
+
+    def slow(*args):
+        time.sleep(0.02)
+        out = real(*args)
+        if out >= len(args[1]):
+            done[0] += 1  # a batch counted to its end
+        return out
+
+    monkeypatch.setattr(ngrams, "count_ngrams", slow)
+    seen = []
+    for ev in Trainer(order=4, max_vocab_size=400).run(docs * 3, workers=2):
+        if isinstance(ev, Progress) and ev.stage == "count n-grams":
+            seen.append((ev.fraction, done[0]))
+    assert len(seen) > 5
+    at_end = [batches for fraction, batches in seen if fraction >= 1.0]
+    assert at_end and at_end[0] == done[0]  # 100% only once every batch was counted

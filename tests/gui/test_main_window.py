@@ -286,3 +286,17 @@ def test_undo_back_to_the_saved_model_is_clean(qtbot, settle, window, model_path
     with qtbot.waitSignal(ws.modelEdited, timeout=LOAD_MS):
         ws.set_model(saved, edited=True)
     settle()
+
+
+def test_save_as_adds_the_extension_and_remembers_the_file(
+    qtbot, settle, window, model_path, tmp_path, monkeypatch
+):
+    open_and_wait(qtbot, window, model_path)
+    edit_something(qtbot, window)
+    plain = tmp_path / "edited"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(plain), ""))
+    assert window.save_as()
+    saved = tmp_path / "edited.model"
+    assert saved.is_file() and not plain.exists() and not window.workspace.dirty
+    assert window.recent_files()[0] == str(saved.resolve())
+    settle()

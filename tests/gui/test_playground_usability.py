@@ -54,11 +54,12 @@ def pg(qtbot, model_path) -> Playground:
 
 
 def type_alpha(qtbot, pg: Playground, text: str) -> None:
-    """Select the α box's text and type ``text`` over it, as a user does."""
+    """Select the α box's text, type ``text`` over it and press Return, as a user does."""
     spin = pg.controls.alpha_spin
     spin.setFocus()
     qtbot.keyClick(spin, Qt.Key.Key_A, CTRL)
     qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
 
 
 def show_distribution(qtbot, pg: Playground) -> None:
@@ -103,11 +104,14 @@ def test_alpha_takes_zero_to_ten_typed_or_by_slider(qtbot, pg, settle):
 def test_rejected_alpha_is_explained_not_silently_reverted(qtbot, pg, settle):
     c = pg.controls
     with qtbot.waitSignal(pg.refreshed):
+        type_alpha(qtbot, pg, "5")
+    with qtbot.waitSignal(pg.refreshed):
         type_alpha(qtbot, pg, "2")
     assert c.alpha == 2
     qtbot.keyClick(c.alpha_spin, Qt.Key.Key_A, CTRL)
     qtbot.keyClicks(c.alpha_spin, "20")
     assert c.alpha_spin.text() == "20"  # the keystroke was not swallowed
+    assert c.alpha == 2  # nothing applies while typing: "2" of "20" is not α = 2
     message = c.alpha_message.text()
     assert c.alpha_message.isVisible() and "0 to 10" in message and "20" in message
     assert "exponent" in message and "not a temperature" in message
@@ -120,8 +124,7 @@ def test_rejected_alpha_is_explained_not_silently_reverted(qtbot, pg, settle):
     qtbot.keyClicks(c.alpha_spin, "-1")
     assert "Deterministic only" in c.alpha_message.text()
     with qtbot.waitSignal(pg.refreshed):
-        qtbot.keyClick(c.alpha_spin, Qt.Key.Key_A, CTRL)
-        qtbot.keyClicks(c.alpha_spin, "0.5")
+        type_alpha(qtbot, pg, "0.5")  # applied on Return
     assert c.alpha == 0.5 and not c.alpha_message.isVisible()
     for tip in (c.alpha_spin.toolTip(), c.alpha_slider.toolTip()):
         assert "exponent" in tip and "not a temperature" in tip and "0 to 10" in tip

@@ -293,5 +293,5 @@ def test_use_model_says_which_run_and_size(qtbot, view, workspace, settle):
         view.runs.use_button.click()
     expected = "Using run 1's model: 350 ids (asked 400)"
     assert view.status.text() == expected and expected in said
-    assert workspace.model_label == "run 1, 350 ids"
+    assert workspace.model_label == "run 1's model"
     settle()

@@ -267,7 +267,9 @@ class Trainer:
         """Run ``fn(state, text, ends)`` over the batches on the worker threads.
 
         Each state (a worker's tables) is used by one thread at a time; the
-        next batch is prepared while the workers count.  Yields progress.
+        next batch is prepared while the workers count.  Progress is yielded as
+        batches finish (the reading position each had), so 100% means done, not
+        only read.
         """
         free: queue.SimpleQueue = queue.SimpleQueue()
         for st in states:
@@ -285,13 +287,12 @@ class Trainer:
             for (text, ends), n_docs in self._batches(docs, collect_heldout):
                 self._check(cancel)
                 while len(pending) >= len(states):
-                    pending.popleft().result()
-                pending.append(pool.submit(task, text, ends))
-                yield rate.progress(docs.done(n_docs))
+                    yield _finished(pending, rate)
+                pending.append((pool.submit(task, text, ends), docs.done(n_docs)))
             while pending:
-                pending.popleft().result()
+                yield _finished(pending, rate)
         finally:
-            for f in pending:
+            for f, _ in pending:
                 f.cancel()
 
     def _count_ngrams(self, docs, pool, workers, cancel, clock):
@@ -521,3 +522,10 @@ def _merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.nd
     offs, lens, cnts = ng.table_entries(first)
     pool = first.pool.tobytes()
     return [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())], cnts
+
+
+def _finished(pending: deque, rate: Rate):
+    """Wait for the oldest batch; the progress of having done everything up to it."""
+    future, position = pending.popleft()
+    future.result()
+    return rate.progress(position)

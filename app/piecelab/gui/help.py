@@ -10,8 +10,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -21,9 +23,9 @@ from ..paths import guide_path, resource_dir
 
 # shortcuts of widgets rather than actions: (keys, what they do)
 VIEW_KEYS = (
-    ("Tab / Shift+Tab", "Move between the controls of a view"),
-    ("Alt + underlined letter", "Open a menu or press a button from anywhere"),
-    ("Ctrl+PgDown / Ctrl+PgUp", "Next / previous tab"),
+    ("Tab / Shift+Tab", "Move between the controls of a view", "anywhere"),
+    ("Alt + underlined letter", "Open a menu or press a button", "anywhere"),
+    ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab", "anywhere"),
 )
 
 
@@ -60,15 +62,32 @@ class TextDialog(QDialog):
         self.resize(760, 720)
 
 
-def shortcut_rows(root: QWidget) -> list[tuple[str, str]]:
-    """(keys, action) of every action with a shortcut under ``root``, then the view keys."""
-    rows: dict[str, str] = {}
+def shortcut_rows(root: QWidget) -> list[tuple[str, str, str]]:
+    """(keys, action, where) of every action with a shortcut under ``root``, then the
+    keys every view has.  ``where`` is the tab the action works in ("anywhere" for the
+    window's own): a view's shortcut does nothing elsewhere, and the sheet says so."""
+    rows: dict[tuple[str, str], str] = {}
     for action in root.findChildren(QAction):
         keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         text = action.text().replace("&", "").rstrip("…").strip()
-        if keys and text and keys not in rows:
-            rows[keys] = text
-    return sorted(rows.items(), key=lambda kv: kv[1].lower()) + list(VIEW_KEYS)
+        where = _where(action, root)
+        if keys and text and (keys, where) not in rows:
+            rows[keys, where] = text
+    found = sorted(((k, t, w) for (k, w), t in rows.items()), key=lambda r: (r[2], r[1].lower()))
+    return found + list(VIEW_KEYS)
+
+
+def _where(action: QAction, root: QWidget) -> str:
+    """The tabs (outermost first) that hold the widget an action belongs to."""
+    names: list[str] = []
+    widget = action.parent()
+    while isinstance(widget, QWidget) and widget is not root:
+        stack = widget.parentWidget()
+        tabs = stack.parentWidget() if isinstance(stack, QStackedWidget) else None
+        if isinstance(tabs, QTabWidget):
+            names.append(tabs.tabText(tabs.indexOf(widget)))
+        widget = stack
+    return " → ".join(reversed(names)) or "anywhere"
 
 
 class ShortcutsDialog(QDialog):
@@ -78,15 +97,16 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         rows = shortcut_rows(root)
-        self.table = QTableWidget(len(rows), 2)
-        self.table.setHorizontalHeaderLabels(["keys", "does"])
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["keys", "does", "where"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for r, (keys, text) in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(keys))
-            self.table.setItem(r, 1, QTableWidgetItem(text))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(value))
         self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(2)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_view, "Train")
         self.tabs.addTab(self.vocab_view, "Vocabulary")
         self.setCentralWidget(self.tabs)
+        for table in self.findChildren(QAbstractItemView):  # Tab leaves a table, cell by
+            table.setTabKeyNavigation(False)  # cell is the arrow keys' job
         self._build_menus()
         self.workspace.modelLoading.connect(
             lambda p: self.statusBar().showMessage(f"Loading {p} …")
@@ -286,6 +289,7 @@ class MainWindow(QMainWindow):
         if ok:
             self._update_title()
             self.statusBar().showMessage(f"Saved {self.workspace.model_path}")
+            self._add_recent(Path(self.workspace.model_path).resolve())
         return ok
 
     def closeEvent(self, event) -> None:

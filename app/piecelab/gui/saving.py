@@ -29,7 +29,12 @@ def save_as(parent: QWidget, workspace: Workspace) -> bool:
     current = workspace.model_path
     start = str(current.with_suffix(".model")) if current is not None else ""
     path, _ = QFileDialog.getSaveFileName(parent, "Save model", start, SAVE_FILTER)
-    return save_to(parent, workspace, Path(path)) if path else False
+    if not path:
+        return False
+    target = Path(path)
+    if not target.suffix:  # "edited" is meant as edited.model (dialogs show *.model)
+        target = target.with_name(target.name + ".model")
+    return save_to(parent, workspace, target)
 
 
 def save_to(parent: QWidget, workspace: Workspace, path: Path | None) -> bool:

@@ -435,7 +435,10 @@ class FilterBar(QWidget):
         self.substring.setToolTip("Pieces containing this text")
         self.regex = QLineEdit()
         self.regex.setPlaceholderText("regex…")
-        self.regex.setToolTip("Pieces matching this Python regular expression (search)")
+        self.regex.setToolTip(
+            "Pieces matching this Python regular expression (search). As in Python, $ also"
+            " matches before a final newline; \\Z matches only at the very end."
+        )
         self.min_bytes, self.max_bytes = QSpinBox(), QSpinBox()
         for box, tip in ((self.min_bytes, "Shortest"), (self.max_bytes, "Longest")):
             box.setRange(0, 1024)

@@ -116,6 +116,7 @@ class SamplingControls(QWidget):
         self.alpha_spin.setDecimals(2)
         self.alpha_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         self.alpha_spin.setValue(ALPHA_DEFAULT)
+        self.alpha_spin.setKeyboardTracking(False)  # typed α applies on Return or leaving
         self.alpha_spin.setToolTip(tip)
         self.alpha_message = QLabel("")  # why typed text is not an α; hidden when empty
         self.alpha_message.setWordWrap(True)

@@ -88,11 +88,14 @@ class TrainCharts(QWidget):
 
     def show_runs(self, runs: Sequence[TrainingRun]) -> None:
         """One overlay curve per finished run (created once per run), at real sizes."""
-        names = [r.name for r in runs]
+        drawn = [r for r in runs if r.heldout or r.prune_points]  # cancelled early: no line
+        names = [r.name for r in drawn]
         for chart in (self.prune, self.heldout):
             for stale in [n for n in chart.curves if n == CURRENT or n not in names]:
                 chart.drop(stale)  # the finished run is now one of the runs
-        for i, run in enumerate(runs):
+        for i, run in enumerate(runs):  # i: the run's colour, as in the runs table
+            if run not in drawn:
+                continue
             style = dict(color=run_color(i), width=1.5, symbol="t", symbolSize=6)
             style["symbolBrush"] = style["color"]
             held = run.heldout_points()

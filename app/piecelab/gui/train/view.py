@@ -307,7 +307,7 @@ class TrainView(QWidget):
             if path is None and len(saved) == 1:
                 path = saved[0]
             got = result.models[size].vocab_size
-            label = f"{run.name}, {got:,} ids"
+            label = f"{run.name}'s model"  # its size is beside it, and edits change it
             self.adopt_model(result.models[size], path, label if path is None else "")
             self.workspace.say(f"Using {run.name}'s model: {ids_text(size, got)}")
 
@@ -376,7 +376,7 @@ class TrainView(QWidget):
             return
         run = self.workspace.runs[row]
         model = run.models[size]
-        self.adopt_model(model, label=f"{run.name}, {model.vocab_size:,} ids")
+        self.adopt_model(model, label=f"{run.name}'s model")
         text = f"Using {run.name}'s model: {ids_text(size, model.vocab_size)}"
         self.show_status(text)
         self.workspace.say(text)
