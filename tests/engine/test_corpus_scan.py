@@ -79,7 +79,7 @@ def test_corpus_identity_keys_the_heldout_set(tmp_path):
     base = ident([a, b], heldout=0.05)
     assert base == ident([a, b], heldout=0.05)  # the same corpus: the same key
     assert base.name == "a.txt + 1 more" and base.files == 2 and base.bytes == 605
-    assert base.describe() == "a.txt + 1 more · 0.00 MB · 2 files"
+    assert base.describe() == "a.txt + 1 more · 0.00 MB on disk · 2 files"
     assert len(base.key) == 8
     assert ident([a, b], heldout=0.1).key != base.key  # another share
     assert ident([a, b], heldout=0.05, paragraphs=True).key != base.key  # another reading

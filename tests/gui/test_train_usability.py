@@ -150,7 +150,7 @@ def test_runs_table_names_the_corpus_and_marks_other_heldout_sets(
     first = train(qtbot, view, "300")
     assert first.corpus is not None and first.corpus.name == "tiny.jsonl"
     row = cells(view, 0)
-    assert row["corpus"] == f"tiny.jsonl · {tiny_file.stat().st_size / 1e6:.2f} MB · 1 file"
+    assert row["corpus"] == f"tiny.jsonl · {tiny_file.stat().st_size / 1e6:.2f} MB on disk · 1 file"
     assert row["held-out"] == f"5% · {first.corpus.key}" and row["run"] == "run 1"
     view.form.heldout.setValue(10.0)  # another held-out set: not comparable any more
     second = train(qtbot, view, "300")
@@ -209,7 +209,10 @@ def test_chart_exports_have_a_fixed_size_legend_and_default_names(
     rows = list(csv.DictReader((tmp_path / "prune.csv").open()))
     notes = {r["series"]: r["description"] for r in rows}
     assert "order 6" in notes["run 1"] and "min count 3" in notes["run 1"]
-    assert "sizes 400, 300" in notes["run 1"] and "c.jsonl · 2.50 MB · 3 files" in notes["run 1"]
+    assert (
+        "sizes 400, 300" in notes["run 1"]
+        and "c.jsonl · 2.50 MB on disk · 3 files" in notes["run 1"]
+    )
     assert "order 4" in notes["run 2"] and "sizes 500" in notes["run 2"]
     settle()
 

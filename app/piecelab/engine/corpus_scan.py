@@ -156,9 +156,9 @@ class CorpusIdentity:
     key: str
 
     def describe(self) -> str:
-        """``small.jsonl · 0.48 MB · 1 file``"""
+        """``small.jsonl.gz · 0.48 MB on disk · 1 file`` (compressed files: their own size)"""
         files = f"{self.files:,} file{'' if self.files == 1 else 's'}"
-        return f"{self.name} · {self.bytes / 1e6:,.2f} MB · {files}"
+        return f"{self.name} · {self.bytes / 1e6:,.2f} MB on disk · {files}"
 
 
 def corpus_identity(corpus: Corpus) -> CorpusIdentity:

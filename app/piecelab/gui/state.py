@@ -54,9 +54,7 @@ class TrainingRun:
         outputs, as BytePiece does, so a model may end a few ids short (under 1%):
         that is not a size the corpus could not give.
         """
-        return {
-            asked: got for asked, got in self.reached().items() if got < asked * SHORT_SHARE
-        }
+        return {asked: got for asked, got in self.reached().items() if got < asked * SHORT_SHARE}
 
     def heldout_points(self) -> list[tuple[int, float]]:
         """(real size, held-out bytes/token), by size."""

@@ -207,7 +207,7 @@ class SamplingView(QWidget):
         row.addWidget(self.plot, 1)
         row.addWidget(self.other_plot)
         self.split.insertWidget(0, charts)
-        self.split.setSizes([500, 400])
+        self.split.setSizes([450, 550])  # the table reads its segmentations in full
         self._update_plot()
 
     # ------------------------------------------------------------- compute
