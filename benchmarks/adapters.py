@@ -77,6 +77,7 @@ class PiecelabTok:
         from piecelab import Tokenizer
 
         self.t = Tokenizer(path)
+        self.t.wait_ready()  # on an empty numba cache: time the kernels, not the preview
 
     def vocab_size(self) -> int:
         return int(self.t.vocab_size)

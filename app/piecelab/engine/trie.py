@@ -252,7 +252,7 @@ def build_trie(
     """
     keys = [p[::-1] for p in pieces] if reverse else list(pieces)
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
-    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     offsets = np.zeros(len(keys) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
     pool = np.frombuffer(b"".join(keys), dtype=np.uint8)
