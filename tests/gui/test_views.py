@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QMessageBox
 
@@ -306,6 +306,30 @@ def test_training_in_process_on_a_list(qtbot, workspace, docs, settle):
         assert view.start(texts=docs[:600])
     assert ended == ["succeeded"] and set(workspace.runs[-1].models) == {300}
     assert view.last_result is not None and view.last_result.models[300].vocab_size == 300
+    settle()
+
+
+def test_a_run_ends_even_when_its_thread_is_slow_to_finish(
+    qtbot, workspace, docs, monkeypatch, settle
+):
+    """The outcome may reach the GUI before the worker thread marks itself done (a
+    loaded machine): the run must still end and Start come back (it once stayed off)."""
+    from types import SimpleNamespace
+
+    from piecelab.gui import worker as worker_module
+
+    from .test_worker import SlowDone
+
+    monkeypatch.setattr(worker_module, "threading", SimpleNamespace(Event=SlowDone))
+    view = TrainView(workspace)
+    qtbot.addWidget(view)
+    view.in_process = True
+    view.form.sizes.setText("300")
+    view.form.adopt.setChecked(False)
+    with qtbot.waitSignal(view.runEnded, timeout=LONG) as ended:
+        assert view.start(texts=docs[:300])
+    assert ended.args == ["succeeded"] and view.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not QThreadPool.globalInstance().activeThreadCount(), timeout=LONG)
     settle()
 
 

@@ -118,6 +118,7 @@ class Job(QObject):
             ticket = latest.ticket() if latest is not None else 0
         self._ticket = ticket  # several jobs of one request share a ticket
         self._done = threading.Event()
+        self._delivered = False  # the outcome reached the GUI thread: the work has returned
         self._started = False
         self.auto_delete = False  # deleteLater once the outcome is delivered
         self._ended.connect(self._deliver)  # queued: the Job lives on the GUI thread
@@ -137,11 +138,13 @@ class Job(QObject):
 
     @property
     def running(self) -> bool:
-        return self._started and not self._done.is_set()
+        """Until the work has returned; False in the slots of its outcome and ``finished``
+        (they may run before the worker thread has marked itself done)."""
+        return self._started and not (self._delivered or self._done.is_set())
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the work has returned (not its signals' delivery); False on timeout."""
-        return not self._started or self._done.wait(timeout)
+        return not self._started or self._delivered or self._done.wait(timeout)
 
     @property
     def wanted(self) -> bool:
@@ -167,6 +170,7 @@ class Job(QObject):
 
     def _deliver(self, outcome: str, payload: object) -> None:
         """On the GUI thread: the outcome (unless stale), then ``finished``, in that order."""
+        self._delivered = True
         if self.wanted:
             if outcome == "succeeded":
                 self.succeeded.emit(payload)
