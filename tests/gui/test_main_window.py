@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from piecelab.engine import Model
@@ -149,6 +149,30 @@ def test_examples_menu_lists_the_bundled_models(qtbot, settle, window):
         window.examples_menu.actions()[1].trigger()
     assert window.workspace.model_path == sample_model_path().resolve()
     assert "sample.model" in window.windowTitle()
+    settle()
+
+
+def test_saving_an_edited_example_asks_for_a_file_and_keeps_the_example(
+    qtbot, settle, window, tmp_path, monkeypatch
+):
+    example = sample_model_path()
+    before = example.read_bytes()
+    with qtbot.waitSignal(window.workspace.modelChanged, timeout=LOAD_MS):
+        next(a for a in window.examples_menu.actions() if "Sample" in a.text()).trigger()
+    edit_something(qtbot, window)
+    asked: list[str] = []
+    target = tmp_path / "mine.model"
+
+    def dialog(parent, caption, start, *rest, **kw):
+        asked.append(start)
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    save = next(a for a in window.findChildren(QAction) if a.text() == "&Save model")
+    save.trigger()
+    assert asked and Path(asked[0]).parent == Path.home() and asked[0].endswith("sample.model")
+    assert example.read_bytes() == before and target.is_file()
+    assert window.workspace.model_path == target.resolve() and not window.workspace.dirty
     settle()
 
 

@@ -423,3 +423,15 @@ def test_exported_zipf_chart_keeps_plain_count_axes(qtbot, workspace, settle):
     assert all(isinstance(item.getAxis(side), CountAxis) for side in ("left", "bottom"))
     copy.deleteLater()
     settle()
+
+
+def test_another_model_starts_with_nothing_selected_and_edits_off(qtbot, view, workspace, settle):
+    click_piece(qtbot, view, b"ab")
+    assert view.actions["delete"].isEnabled()
+    load(qtbot, workspace, Model.from_counts(tiny_counts()))  # ab is a piece there too
+    wait_columns(qtbot, view)
+    assert view.selected_indices() == []
+    for key in ("delete", "retire", "count", "pin", "unpin"):
+        assert not view.actions[key].isEnabled(), key
+    assert view.actions["add"].isEnabled()
+    settle()

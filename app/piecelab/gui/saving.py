@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ..paths import resource_dir
 from .state import Workspace
 
 SAVE_FILTER = "BytePiece models (*.model);;All files (*)"
@@ -17,8 +18,8 @@ def save(parent: QWidget, workspace: Workspace) -> bool:
     if workspace.model is None:
         return False
     path = workspace.model_path
-    if path is None or path.suffix.lower() not in SAVABLE_SUFFIXES:
-        return save_as(parent, workspace)
+    if path is None or path.suffix.lower() not in SAVABLE_SUFFIXES or bundled(path):
+        return save_as(parent, workspace)  # an example stays as shipped: save a copy
     return save_to(parent, workspace, None)
 
 
@@ -27,7 +28,10 @@ def save_as(parent: QWidget, workspace: Workspace) -> bool:
     if workspace.model is None:
         return False
     current = workspace.model_path
-    start = str(current.with_suffix(".model")) if current is not None else ""
+    start = ""
+    if current is not None:
+        folder = Path.home() if bundled(current) else current.parent
+        start = str(folder / current.with_suffix(".model").name)
     path, _ = QFileDialog.getSaveFileName(parent, "Save model", start, SAVE_FILTER)
     if not path:
         return False
@@ -35,6 +39,14 @@ def save_as(parent: QWidget, workspace: Workspace) -> bool:
     if not target.suffix:  # "edited" is meant as edited.model (dialogs show *.model)
         target = target.with_name(target.name + ".model")
     return save_to(parent, workspace, target)
+
+
+def bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the models shipped with piecelab (never written over)."""
+    try:
+        return Path(path).resolve().is_relative_to(resource_dir().resolve())
+    except (OSError, FileNotFoundError):
+        return False
 
 
 def save_to(parent: QWidget, workspace: Workspace, path: Path | None) -> bool:
@@ -65,7 +77,7 @@ def confirm_replace(
         lost = "its edits and their undo history"
     else:
         what = f"The model {workspace.model_label} has never been saved."
-        lost = "it (a trained model stays in the Train view's runs until you quit)"
+        lost = "it (while piecelab runs, a trained model also stays in the Train view's runs)"
     answer = QMessageBox.question(
         parent,
         "Unsaved changes",

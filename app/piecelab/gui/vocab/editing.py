@@ -192,7 +192,7 @@ class VocabEdits(QWidget):
         dialog = CountDialog(
             self,
             "Add a piece",
-            "A new piece; its id follows BytePiece's order (length, then bytes).",
+            "A new piece; it takes the next id, so no other id changes.",
             check_piece=lambda text: new_piece(self.workspace.model, text),
             empty="estimated from the corpus" if self.workspace.corpus_paths else "",
         )

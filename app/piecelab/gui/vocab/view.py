@@ -214,14 +214,17 @@ class VocabView(VocabEdits):
     def _model_changed(self) -> None:
         self.undo_stack.clear()
         self.id_choice = None  # another model: ask again before renumbering its ids
-        self._refresh()
+        self.table.clearSelection()  # its pieces are not the ones selected in the last
+        self._enable()
+        self._refresh(keep_selection=False)
 
-    def _refresh(self) -> None:
-        """Recompute the columns (and reachability) of the workspace's model off-thread."""
+    def _refresh(self, keep_selection: bool = True) -> None:
+        """Recompute the columns (and reachability) of the workspace's model off-thread;
+        after an edit the same pieces stay selected."""
         model = self.workspace.model
         if model is None:
             return
-        keep = self._selected_pieces()
+        keep = self._selected_pieces() if keep_selection else []
         got: dict[str, object] = {}  # the two results may arrive in either order
 
         def show(cols: object) -> None:
