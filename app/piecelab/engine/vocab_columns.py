@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import N_SPECIAL, Model
+from .render import VISIBLE
+
+AS_SHOWN = str.maketrans({shown: char for char, shown in VISIBLE.items() if len(shown) == 1})
 
 SCRIPTS = ("Han", "Latin", "digit", "space", "punct", "other", "mixed", "partial")
 HAN, LATIN, DIGIT, SPACE, PUNCT, OTHER, MIXED, PARTIAL = range(len(SCRIPTS))
@@ -174,7 +177,10 @@ def filter_mask(
     ``spec.regex`` (the caller caches it: a regex over 300k pieces is the slow filter)."""
     mask = np.ones(len(cols), bool)
     if spec.substring:
-        mask &= cols.substring(spec.substring)
+        mask = cols.substring(spec.substring)  # the text typed, and, if it has symbols
+        meant = spec.substring.translate(AS_SHOWN)  # the table draws for a space or tab,
+        if meant != spec.substring:  # the text they stand for ("a·b" finds "a b")
+            mask |= cols.substring(meant)
     if spec.regex and regex_hits is not None:
         mask &= regex_hits
     if spec.min_bytes:

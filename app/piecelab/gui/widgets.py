@@ -432,7 +432,10 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.substring = QLineEdit()
         self.substring.setPlaceholderText("contains…")
-        self.substring.setToolTip("Pieces containing this text")
+        self.substring.setToolTip(
+            "Pieces containing this text; type · for a space, → for a tab, ↵ for a newline,"
+            " as the table shows them (a real · is found too)"
+        )
         self.regex = QLineEdit()
         self.regex.setPlaceholderText("regex…")
         self.regex.setToolTip(

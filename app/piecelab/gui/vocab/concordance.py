@@ -23,6 +23,7 @@ from ..worker import Jobs, Latest
 
 CONCORDANCE_DOCS = 2000
 CONCORDANCE_HITS = 200
+SELECT_A_PIECE = "Select a piece to see it in the corpus"
 
 
 class ConcordancePanel(QWidget):
@@ -35,7 +36,7 @@ class ConcordancePanel(QWidget):
         self.jobs = Jobs(self)
         self.piece: bytes | None = None
         self._docs: list[str] | None = None
-        self.label = QLabel("Select a piece to see it in the corpus")
+        self.label = QLabel(SELECT_A_PIECE)
         self.label.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["left", "piece", "right", "emitted"])
@@ -48,7 +49,7 @@ class ConcordancePanel(QWidget):
         self._requests = Latest()
         workspace.corpusChanged.connect(self._corpus_changed)
         workspace.modelEdited.connect(self._model_changed)
-        workspace.modelChanged.connect(self._model_changed)
+        workspace.modelChanged.connect(self.reset)
 
     @property
     def busy(self) -> int:
@@ -58,8 +59,15 @@ class ConcordancePanel(QWidget):
         self._docs = None
         self._requests.drop_all()
 
+    def reset(self) -> None:
+        """Another model: nothing is selected in it yet, so nothing is shown."""
+        self._requests.drop_all()
+        self.piece = None
+        self.table.setRowCount(0)
+        self.label.setText(SELECT_A_PIECE)
+
     def _model_changed(self) -> None:
-        """Search the shown piece again in the new model, or say it is gone."""
+        """After an edit: search the shown piece again, or say it is gone."""
         piece, model = self.piece, self.workspace.model
         if piece is None:
             return
