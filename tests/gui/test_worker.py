@@ -32,6 +32,15 @@ def record(job: Job) -> list[tuple]:
     return seen
 
 
+def run_to_end(qtbot, job: Job) -> list[tuple]:
+    """Start ``job`` and return the signals it sent, once its thread has returned too."""
+    seen = record(job)
+    with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
+        job.start()
+    assert job.wait(WAIT_MS / 1000)
+    return seen
+
+
 def test_the_outcome_says_not_running_even_before_the_thread_marks_itself_done(qtbot):
     owner = QObject()
 
@@ -71,12 +80,8 @@ def test_cancel_and_failure_arrive_as_their_signals(qtbot):
     def broken(task):
         raise ValueError("no such corpus")
 
-    failing = Job(broken, owner)
-    seen = record(failing)
-    with qtbot.waitSignal(failing.finished, timeout=WAIT_MS):
-        failing.start()
+    seen = run_to_end(qtbot, Job(broken, owner))
     assert seen == [("failed", "no such corpus", False), ("finished", False)]
-    assert failing.wait(WAIT_MS / 1000)
 
 
 def test_an_answer_to_an_older_request_is_dropped_but_finished_still_comes(qtbot):
@@ -107,9 +112,4 @@ def test_cancelled_raised_by_the_engine_counts_as_cancelled(qtbot):
     def work(task):
         raise Cancelled("stopped")
 
-    job = Job(work, owner)
-    seen = record(job)
-    with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
-        job.start()
-    assert seen == [("cancelled", False), ("finished", False)]
-    assert job.wait(WAIT_MS / 1000)
+    assert run_to_end(qtbot, Job(work, owner)) == [("cancelled", False), ("finished", False)]
