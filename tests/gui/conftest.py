@@ -187,3 +187,25 @@ def distinct_colors(image, step: int = 7) -> int:
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def model_path(tmp_path) -> Path:
+    """The tiny model of ``tests/conftest.py``, saved as a BytePiece file."""
+    from piecelab.engine import Model
+
+    from ..conftest import tiny_counts
+
+    return Model.from_counts(tiny_counts()).save(tmp_path / "tiny.model")
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The main window, shown, with its settings in the test's folder."""
+    from piecelab.gui.main_window import MainWindow
+
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

@@ -22,20 +22,6 @@ LOAD_MS = 120_000
 BUTTONS = QMessageBox.StandardButton
 
 
-@pytest.fixture
-def model_path(tmp_path) -> Path:
-    return Model.from_counts(tiny_counts()).save(tmp_path / "tiny.model")
-
-
-@pytest.fixture
-def window(qtbot, settings) -> MainWindow:
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
-
-
 def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:
     with qtbot.waitSignal(window.workspace.modelChanged, timeout=LOAD_MS):
         assert window.open_path(path)

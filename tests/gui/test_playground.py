@@ -28,7 +28,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolTip
 
 from piecelab.engine import Model, Tokenizer, format_prob, parse_ids, piece_label
 from piecelab.gui import state as state_module
-from piecelab.gui.main_window import MainWindow
 from piecelab.gui.playground import Playground
 from piecelab.gui.playground.token_view import DIFF_COLOR
 from piecelab.gui.state import Workspace
@@ -44,11 +43,6 @@ TEXT = "abcab cab\tabc\n你好 ab"
 def write_model(path: Path, counts: dict[bytes, int]) -> Path:
     Model.from_counts(counts).save(path)
     return path
-
-
-@pytest.fixture
-def model_path(tmp_path) -> Path:
-    return write_model(tmp_path / "tiny.model", tiny_counts())
 
 
 @pytest.fixture
@@ -97,15 +91,6 @@ def tooltip(view, i: int) -> str:
     event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
     QApplication.sendEvent(view.viewport(), event)
     return QToolTip.text()
-
-
-@pytest.fixture
-def window(qtbot, settings) -> MainWindow:
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def drop_files(window, paths: list[Path]) -> tuple[QDragEnterEvent, QDropEvent]:

@@ -7,7 +7,6 @@ The tests drive what a user touches (keys, clicks, hover) and check what they se
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
@@ -24,13 +23,6 @@ from .test_playground import LOAD_MS, open_in, set_text, tooltip, write_model
 
 NO_MODS = Qt.KeyboardModifier.NoModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-@pytest.fixture
-def model_path(tmp_path) -> Path:
-    from ..conftest import tiny_counts
-
-    return write_model(tmp_path / "tiny.model", tiny_counts())
 
 
 def _playground(qtbot) -> Playground:
