@@ -209,3 +209,15 @@ def window(qtbot, settings):
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[str]:
+    """The documents of the small trainer corpus the project owns (tests/data)."""
+    import gzip
+    import json
+
+    from ..conftest import DATA
+
+    with gzip.open(DATA / "trainer_corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import json
 from pathlib import Path
 
@@ -21,16 +20,10 @@ from piecelab.gui.train import TrainView
 from piecelab.gui.train.charts import CURRENT, TrainCharts
 from piecelab.gui.widgets import LiveChart
 
-from ..conftest import DATA, tiny_counts
+from ..conftest import tiny_counts
 
 LONG = 60_000  # ms: the first run may compile numba kernels
 TODAY = dt.date.today().isoformat()
-
-
-@pytest.fixture(scope="module")
-def docs() -> list[str]:
-    with gzip.open(DATA / "trainer_corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line)["text"] for line in fh]
 
 
 @pytest.fixture

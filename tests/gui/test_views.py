@@ -6,7 +6,6 @@ the screenshots, which are saved to tests/screenshots/ and checked for content.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import random
@@ -41,19 +40,13 @@ from piecelab.gui.vocab import VocabView
 from piecelab.gui.vocab.table_model import COUNT, PINNED, VocabTableModel
 from piecelab.gui.widgets import LiveChart
 
-from ..conftest import DATA, tiny_counts
+from ..conftest import tiny_counts
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 LONG = 60_000  # ms: the first run may compile numba kernels
 
 
 # ---------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def docs() -> list[str]:
-    with gzip.open(DATA / "trainer_corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line)["text"] for line in fh]
-
-
 @pytest.fixture
 def corpus_file(tmp_path, docs) -> Path:
     path = tmp_path / "small.jsonl"

@@ -26,7 +26,7 @@ from piecelab.gui.vocab import VocabView
 from piecelab.gui.vocab.table_model import COUNT, NCHARS, PIECE
 
 from ..conftest import SHARED_MODEL, tiny_counts
-from .test_views import LONG, corpus_file, docs, load, wait_columns, workspace  # noqa: F401
+from .test_views import LONG, corpus_file, load, wait_columns, workspace  # noqa: F401
 
 BIG = 5_000_000_000  # above Qt's 32-bit int
 R = Qt.ItemDataRole
