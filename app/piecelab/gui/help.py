@@ -45,6 +45,16 @@ def guide_text() -> str:
     return guide_path().read_text(encoding="utf-8")
 
 
+def with_close_button(dialog: QDialog, content: QWidget, width: int, height: int) -> None:
+    """Lay ``content`` out above a Close button (what every Help window has)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(content)
+    layout.addWidget(buttons)
+    dialog.resize(width, height)
+
+
 class TextDialog(QDialog):
     """A Markdown document to read (the guide, the README), links opening outside."""
 
@@ -54,12 +64,7 @@ class TextDialog(QDialog):
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
         self.browser.setMarkdown(markdown)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.browser)
-        layout.addWidget(buttons)
-        self.resize(760, 720)
+        with_close_button(self, self.browser, 760, 720)
 
 
 def shortcut_rows(root: QWidget) -> list[tuple[str, str, str]]:
@@ -107,9 +112,4 @@ class ShortcutsDialog(QDialog):
                 self.table.setItem(r, c, QTableWidgetItem(value))
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(2)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-        self.resize(520, 480)
+        with_close_button(self, self.table, 520, 480)
