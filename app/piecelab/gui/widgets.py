@@ -12,12 +12,12 @@ import csv
 import datetime as dt
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -107,6 +107,16 @@ def _dress(item: pg.PlotItem, x_label: str, y_label: str) -> None:
     item.showGrid(x=True, y=True, alpha=0.25)
 
 
+def debounce(parent: QObject, ms: int, slot: Callable[[], object]) -> QTimer:
+    """A single-shot timer calling ``slot`` ``ms`` after its last ``start()``: bursts of
+    changes (keystrokes, edits, chart points) become one piece of work."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(slot)
+    return timer
+
+
 class LiveChart(QWidget):
     """A titled plot of named series with PNG/CSV export and coalesced redraws.
 
@@ -150,10 +160,7 @@ class LiveChart(QWidget):
         self._dirty: set[str] = set()
         self._fixed: set[int] = set()  # axes given a range by flat_range (not autorange)
         self.redraws = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer = debounce(self, REDRAW_MS, self.flush)
         self.empty: pg.TextItem | None = None
         if empty_text:
             self.empty = self._empty_item(empty_text)
@@ -458,10 +465,7 @@ class FilterBar(QWidget):
             box.setToolTip(tip)
             self.flags[key] = box
         self.shown = QLabel("")
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FILTER_PAUSE_MS)
-        self._timer.timeout.connect(self.apply)
+        self._timer = debounce(self, FILTER_PAUSE_MS, self.apply)
         self._lay_out()
 
     def _lay_out(self) -> None:

@@ -16,7 +16,7 @@ import dataclasses
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,7 +51,7 @@ from ...engine import (
 )
 from ...paths import sample_corpus_path
 from ..state import Workspace
-from ..widgets import heldout_spin
+from ..widgets import debounce, heldout_spin
 from ..worker import Job, Latest, readable_error, run_in_thread
 from .preview import PreviewPane
 
@@ -100,10 +100,7 @@ class CorpusView(QWidget):
         self.stale = True
         self.setAcceptDrops(True)
         self._build()
-        self._scan_timer = QTimer(self)
-        self._scan_timer.setSingleShot(True)
-        self._scan_timer.setInterval(300)
-        self._scan_timer.timeout.connect(self.scan)
+        self._scan_timer = debounce(self, 300, self.scan)
         workspace.corpusChanged.connect(self._corpus_changed)
         if not workspace.corpus_paths:
             self._add_sample()

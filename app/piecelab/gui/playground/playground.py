@@ -9,7 +9,7 @@ Hovering a token highlights its source span in the editor and in every pane.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...engine import Segmentation, Tokenizer, looks_like_model
 from ..state import Workspace
+from ..widgets import debounce
 from .compare_view import CompareView
 from .controls import SamplingControls, shortcut_text
 from .ids_view import IdsView
@@ -120,10 +121,7 @@ class Playground(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.controls)
         layout.addWidget(split, 1)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer = debounce(self, DEBOUNCE_MS, self.refresh)
         self._stale: set[QWidget] = set()
         self._char_pos: np.ndarray | None = None
         self._set_sample_count(1)

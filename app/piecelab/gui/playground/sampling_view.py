@@ -16,7 +16,7 @@ import math
 from collections import Counter
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine import Tokenizer, goodness_of_fit
+from ..widgets import debounce
 from .controls import shortcut_text
 from .token_labels import display_label
 
@@ -77,10 +78,7 @@ class SamplingView(QWidget):
         layout.addLayout(self._inputs_row())
         layout.addWidget(self.split, 1)
         layout.addWidget(self.figure)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(150)
-        self._timer.timeout.connect(self.compute)
+        self._timer = debounce(self, 150, self.compute)
         self._stale = True
         self.text_edit.textChanged.connect(self._changed)
         self.text_edit.returnPressed.connect(self.compute)

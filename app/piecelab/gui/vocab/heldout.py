@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ...engine import evaluate
 from ..state import Workspace
+from ..widgets import debounce
 from ..worker import Jobs, Latest
 
 HELDOUT_MAX_DOCS = 5000
@@ -48,10 +49,7 @@ class HeldoutEvaluator(QObject):
         self.previous = math.nan
         self.jobs = Jobs(self)
         self._requests = Latest()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(MEASURE_PAUSE_MS)
-        self._timer.timeout.connect(self.evaluate)
+        self._timer = debounce(self, MEASURE_PAUSE_MS, self.evaluate)
         workspace.modelEdited.connect(self._timer.start)
         workspace.modelChanged.connect(self._fresh)
         workspace.corpusChanged.connect(self._corpus_changed)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ...engine import N_SPECIAL, VocabColumns, unreachable
 from .. import saving
 from ..state import Workspace
-from ..widgets import FilterBar
+from ..widgets import FilterBar, debounce
 from ..worker import Job, Jobs, Latest, readable_error
 from .charts import VocabCharts
 from .concordance import ConcordancePanel
@@ -105,10 +105,7 @@ class VocabView(VocabEdits):
         self.table = self._table()
         self.charts = VocabCharts()
         self.concordance = ConcordancePanel(self.workspace)
-        self._conc_timer = QTimer(self)
-        self._conc_timer.setSingleShot(True)
-        self._conc_timer.setInterval(CONCORDANCE_PAUSE_MS)
-        self._conc_timer.timeout.connect(self.show_concordance)
+        self._conc_timer = debounce(self, CONCORDANCE_PAUSE_MS, self.show_concordance)
         self.side_split = QSplitter(Qt.Orientation.Vertical)
         self.side_split.addWidget(self.charts)
         self.side_split.addWidget(self.concordance)
