@@ -27,6 +27,7 @@ import os
 import stat
 import sys
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -125,6 +126,16 @@ def is_heldout(text: str, fraction: float) -> bool:
     return int.from_bytes(digest, "big") < fraction * 18446744073709551616.0
 
 
+def tally_problems(problems: Sequence[Problem]) -> dict[tuple[str, str], int]:
+    """How many problems of each (file, kind), in order of first occurrence."""
+    return dict(Counter((p.path, p.kind) for p in problems))
+
+
+def strict_error(problem: Problem) -> CorpusError:
+    """The error ``--strict`` stops with at the first problem."""
+    return CorpusError(f"{problem} ({problem.kind}; strict mode)")
+
+
 def problem_summary(
     problems: Sequence[Problem],
     dropped: int = 0,
@@ -137,13 +148,9 @@ def problem_summary(
     Grouping keeps a file with 184 bad lines to one line, so the CLI and GUI can show it all.
     """
     first: dict[tuple[str, str], Problem] = {}
-    tally: dict[tuple[str, str], int] = {}
     for p in problems:
-        key = (p.path, p.kind)
-        first.setdefault(key, p)
-        tally[key] = tally.get(key, 0) + 1
-    if counts is not None:
-        tally = dict(counts)
+        first.setdefault((p.path, p.kind), p)
+    tally = dict(counts) if counts is not None else tally_problems(problems)
     total = sum(tally.values()) if counts is not None else len(problems) + dropped
     if not total:
         return []
@@ -288,7 +295,7 @@ class Corpus:
             try:
                 endless = stat.S_ISCHR(st.st_mode) and sp.endless_device(src)
             except OSError as exc:
-                raise CorpusError(f"{name}: {_os_message(exc)}") from None
+                raise CorpusError(f"{name}: {os_message(exc)}") from None
             if endless:
                 raise CorpusError(f"{name}: {_ENDLESS}")
             self._add_pipe(name, path, functools.partial(open, path, "rb", 0), owned=True)
@@ -323,7 +330,7 @@ class Corpus:
 
     def _setup_problem(self, problem: Problem) -> None:
         if self.options.strict:
-            raise CorpusError(f"{problem} ({problem.kind}; strict mode)")
+            raise strict_error(problem)
         self._setup_problems.append(problem)
 
     def _walk(self, folder: Path) -> list[Path]:
@@ -332,7 +339,7 @@ class Corpus:
 
         def onerror(exc: OSError) -> None:
             name = _display(exc.filename or str(folder))
-            self._setup_problem(Problem(name, None, "unreadable", _os_message(exc)))
+            self._setup_problem(Problem(name, None, "unreadable", os_message(exc)))
 
         for root, dirs, files in os.walk(folder, onerror=onerror):
             rel = Path(root).relative_to(folder)
@@ -467,10 +474,7 @@ class Corpus:
     def _reset_problems(self) -> None:
         self.problems = list(self._setup_problems)
         self.problems_dropped = 0
-        self.problem_counts = {}
-        for p in self._setup_problems:
-            key = (p.path, p.kind)
-            self.problem_counts[key] = self.problem_counts.get(key, 0) + 1
+        self.problem_counts = tally_problems(self._setup_problems)
 
     def _reporter(self, name: str) -> Callable[[int | None, str, str], None]:
         cap, strict = self.options.max_problems, self.options.strict
@@ -480,7 +484,7 @@ class Corpus:
             counts[name, kind] = counts.get((name, kind), 0) + 1
             problem = Problem(name, line, kind, message)
             if strict:
-                raise CorpusError(f"{problem} ({kind}; strict mode)") from None
+                raise strict_error(problem) from None
             if len(self.problems) < cap:
                 self.problems.append(problem)
             else:
@@ -507,8 +511,7 @@ class Corpus:
                     size = self._check_unchanged(entry, raw, report)
                 if track:
                     self._counter, self._current_size = raw, size
-                compressed = entry.path.name.lower().endswith(_COMPRESSED)
-                stream = stack.enter_context(cf.open_stream(raw, compressed))
+                stream = stack.enter_context(cf.open_stream(raw, entry.path.name))
                 head = stream.peek(cf.SNIFF_BYTES)[: cf.SNIFF_BYTES]  # type: ignore[attr-defined]
             except sp.SpoolError as exc:
                 raise CorpusError(f"{entry.name}: {exc}") from None
@@ -574,7 +577,6 @@ class Corpus:
         return problem_summary(self.problems, self.problems_dropped, limit, self.problem_counts)
 
 
-_COMPRESSED = (*cf.COMPRESSIONS, ".zstd")
 _ENDLESS = "a device that never ends (like /dev/zero), not a corpus; refused"
 
 
@@ -589,9 +591,9 @@ def _damage(exc: BaseException, line: int, is_file: bool) -> tuple[str, str]:
     if isinstance(exc, FileNotFoundError) and is_file:
         return "unreadable", "the file disappeared after the corpus was opened"
     if isinstance(exc, OSError) and exc.errno is not None:
-        return "unreadable", f"{_os_message(exc)}{after}{rest}"
+        return "unreadable", f"{os_message(exc)}{after}{rest}"
     stop = "; reading stopped there" if line else "; nothing could be read"
-    return "corrupt", f"damaged compressed data{after} ({_os_message(exc)}){stop}"
+    return "corrupt", f"damaged compressed data{after} ({os_message(exc)}){stop}"
 
 
 def _link_problem(exc: OSError) -> str:
@@ -600,7 +602,7 @@ def _link_problem(exc: OSError) -> str:
         return "a symbolic link loop; skipped"
     if exc.errno == errno.ENOENT:
         return "a broken symbolic link (its target is missing); skipped"
-    return f"{_os_message(exc)}; skipped"
+    return f"{os_message(exc)}; skipped"
 
 
 def _display(name: str) -> str:
@@ -632,7 +634,8 @@ def _matches(name: str, rel: Path, patterns: tuple[str, ...]) -> bool:
     )
 
 
-def _os_message(exc: BaseException) -> str:
+def os_message(exc: BaseException) -> str:
+    """What went wrong, as the system says it (``strerror``), else the exception's text."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

@@ -24,6 +24,7 @@ import numpy as np
 import zstandard
 
 COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")
+COMPRESSED_SUFFIXES = (*COMPRESSIONS, ".zstd")  # what a compressed file's name ends in
 DEFAULT_INCLUDE = tuple(
     f"*{ext}{comp}"
     for ext in (".txt", ".jsonl", ".json", ".ndjson")
@@ -122,12 +123,13 @@ class Truncated(EOFError):
     """A compressed file that ends before its stream does; the message says where."""
 
 
-def open_stream(raw: CountingFile, compressed_name: bool = False) -> IO[bytes]:
+def open_stream(raw: CountingFile, name: str = "") -> IO[bytes]:
     """A buffered, decompressed stream over ``raw``.  The compression is found from the
-    magic bytes, not the suffix, so a renamed file still reads; ``compressed_name`` (the
-    name ends in .gz, .zst, …) makes an empty file or a cut header a :class:`Truncated`."""
+    magic bytes, not the suffix, so a renamed file still reads; a ``name`` ending in .gz,
+    .zst, … makes an empty file or a cut header a :class:`Truncated`."""
     head = raw.head(10)
-    if compressed_name and any(magic.startswith(head) for magic in _MAGICS):
+    named = name.lower().endswith(COMPRESSED_SUFFIXES)
+    if named and any(magic.startswith(head) for magic in _MAGICS):
         what = "0 bytes" if not head else f"only {len(head)} bytes, inside the header"
         raise Truncated(f"{what}, though the name says it is compressed (cut short?)")
     if head.startswith(b"\x1f\x8b\x08"):
@@ -269,7 +271,7 @@ def sniff_format(head: bytes) -> str:
 def format_of(name: str) -> str:
     """``"txt"``, ``"json"`` or ``"auto"`` from a file name, ignoring a compression suffix."""
     lower = name.lower()
-    for comp in (*COMPRESSIONS, ".zstd"):
+    for comp in COMPRESSED_SUFFIXES:
         if lower.endswith(comp):
             lower = lower[: -len(comp)]
             break
@@ -353,7 +355,7 @@ class DocReader:
         if block.startswith(_BOM):
             block, self.pos = block[3:], 3
         while block:
-            if b"\x00" in block and not self._nul:  # one C-speed scan per block
+            if not self._nul and b"\x00" in block:  # one C-speed scan per block, until found
                 self._nul = True
                 line = self.lineno + 1 + block.count(b"\n", 0, block.index(b"\x00"))
                 self.report(line, "binary", "NUL bytes: binary data in a text file? (kept)")

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import corpus_formats as cf
-from .corpus import Corpus, CorpusError, Problem, SourceStats
+from .corpus import Corpus, CorpusError, Problem, SourceStats, os_message
 from .events import Event, Rate
 
 PREVIEW_DOCS = 50
 MIN_DOCS_PER_SOURCE = 3  # a preview of several sources shows at least this many of each
 LINE_CHARS = 500  # a line shown around a problem is cut after this many characters
 _LINE_READ = 1 << 16  # lines are read this many bytes at a time (a long line is skipped)
-_COMPRESSED = (*cf.COMPRESSIONS, ".zstd")
 
 
 @dataclass
@@ -106,16 +105,13 @@ def line_context(
     first, last = max(1, line - context), max(1, line + context)
     out: list[tuple[int, str]] = []
     try:
-        with cf.CountingFile.open(p) as raw:
-            compressed = p.name.lower().endswith(_COMPRESSED)
-            with cf.open_stream(raw, compressed) as stream:
-                for number, head in _lines(stream, last):
-                    if number >= first:
-                        out.append((number, _shown(head, number, max_chars)))
+        with cf.CountingFile.open(p) as raw, cf.open_stream(raw, p.name) as stream:
+            for number, head in _lines(stream, last):
+                if number >= first:
+                    out.append((number, _shown(head, number, max_chars)))
     except cf.READ_ERRORS as exc:
         if not out:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise CorpusError(f"{p}: {why or type(exc).__name__}") from None
+            raise CorpusError(f"{p}: {os_message(exc)}") from None
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -22,11 +21,6 @@ CHUNK = 1 << 20
 
 class SpoolError(Exception):
     """The source cannot be read again: no copy is kept, or the copy cannot be written."""
-
-
-def is_pipe_like(mode: int) -> bool:
-    """Whether a file of this ``st_mode`` is read once (FIFO, socket, character device)."""
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 
 
 def endless_device(path: str | None, fd: int | None = None) -> bool:
