@@ -51,15 +51,17 @@ def _removable(model: Model, pieces: Iterable[bytes | int], pinned: Iterable[byt
     return drop
 
 
-def _resplit(model: Model, drop: list[int], workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """(mask of the other pieces, counts they gain when the ``drop`` pieces are cut
-    by them), as the trainer re-splits a pruned piece."""
+def _resplit(
+    model: Model, drop: list[int], workers: int
+) -> tuple[np.ndarray, list[bytes], np.ndarray]:
+    """(mask of the other pieces, those pieces, the counts they gain when the ``drop``
+    pieces are cut by them), as the trainer re-splits a pruned piece."""
     keep_mask = np.ones(len(model), dtype=bool)
     keep_mask[drop] = False
     keep = [p for p, k in zip(model.pieces, keep_mask) if k]
     drop_pieces = [model.pieces[i] for i in drop]
     gained = split_counts(keep, model.counts[keep_mask], drop_pieces, model.counts[drop], workers)
-    return keep_mask, gained
+    return keep_mask, keep, gained
 
 
 def delete_pieces(
@@ -72,10 +74,9 @@ def delete_pieces(
     drop = _removable(model, pieces, pinned)
     if not drop:
         return model.copy()
-    keep_mask, gained = _resplit(model, drop, workers)
-    keep = [p for p, k in zip(model.pieces, keep_mask) if k]
-    kc = model.counts[keep_mask]
-    return Model.from_counts(dict(zip(keep, (kc + gained).tolist())), model.source)
+    keep_mask, keep, gained = _resplit(model, drop, workers)
+    counts = model.counts[keep_mask] + gained
+    return Model.from_counts(dict(zip(keep, counts.tolist())), model.source)
 
 
 def retire_pieces(
@@ -90,7 +91,7 @@ def retire_pieces(
     drop = [i for i in _removable(model, pieces, pinned) if model.counts[i] > 0]
     if not drop:
         raise EditError("the pieces are already retired (count 0)")
-    keep_mask, gained = _resplit(model, drop, workers)
+    keep_mask, _, gained = _resplit(model, drop, workers)
     out = model.copy()
     out.counts[keep_mask] += gained
     out.counts[drop] = 0
