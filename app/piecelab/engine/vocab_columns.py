@@ -40,22 +40,29 @@ _RANGES = {  # code point ranges per class; anything else is OTHER
 }
 
 
-def script_classes(texts: list[str], nchars: np.ndarray) -> np.ndarray:
-    """Script class per piece, vectorized over all code points at once.
+def code_points(texts: list[str], npoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every code point of ``texts`` in one array, and where each text starts in it
+    (``npoints``: the texts' lengths; none may be empty)."""
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    starts = np.concatenate([[0], np.cumsum(npoints)[:-1]]).astype(np.int64)
+    return cp, starts
+
+
+def script_classes(cp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Script class per piece (:func:`code_points` of the pieces), vectorized over all
+    code points at once.
 
     Spaces are neutral (``" the"`` is Latin), a stray byte makes a piece
     ``partial``, two or more classes make it ``mixed``.
     """
-    if not texts:
+    if not len(starts):
         return np.zeros(0, np.int8)
-    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
     bits = np.full(len(cp), 1 << OTHER, np.uint16)
     for cls, ranges in _RANGES.items():
         for lo, hi in ranges:
             bits[(cp >= lo) & (cp <= hi)] = 1 << cls
-    starts = np.concatenate([[0], np.cumsum(nchars)[:-1]])
     per = np.bitwise_or.reduceat(bits, starts)
-    out = np.full(len(texts), MIXED, np.int8)
+    out = np.full(len(starts), MIXED, np.int8)
     no_space = per & ~np.uint16(1 << SPACE)
     out[per == 1 << SPACE] = SPACE
     for cls in (HAN, LATIN, DIGIT, PUNCT, OTHER):
@@ -64,16 +71,12 @@ def script_classes(texts: list[str], nchars: np.ndarray) -> np.ndarray:
     return out
 
 
-def stray_bytes(texts: list[str], npoints: np.ndarray) -> np.ndarray:
-    """Per piece, the bytes that are not whole characters (surrogateescape code points).
-
-    ``npoints`` are the code point counts of ``texts`` (none may be empty).
-    """
-    if not texts:
+def stray_bytes(cp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per piece (:func:`code_points` of the pieces), the bytes that are not whole
+    characters (surrogateescape code points)."""
+    if not len(starts):
         return np.zeros(0, np.int64)
-    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
     lo, hi = _RANGES[PARTIAL][0]
-    starts = np.concatenate([[0], np.cumsum(npoints)[:-1]])
     return np.add.reduceat(((cp >= lo) & (cp <= hi)).astype(np.int64), starts)
 
 
@@ -111,7 +114,8 @@ class VocabColumns:
         nbytes = np.fromiter(map(len, pieces), np.int64, n)
         npoints = np.fromiter(map(len, texts), np.int64, n)  # stray bytes count here
         starts = np.concatenate([[0], np.cumsum(npoints + 1)[:-1]]) if n else np.zeros(0, np.int64)
-        stray = stray_bytes(texts, npoints)
+        cp, cp_starts = code_points(texts, npoints)
+        stray = stray_bytes(cp, cp_starts)
         return cls(
             model,
             texts,
@@ -119,7 +123,7 @@ class VocabColumns:
             npoints - stray,
             stray,
             model.log_probs()[N_SPECIAL:],
-            script_classes(texts, npoints),
+            script_classes(cp, cp_starts),
             np.array(sorted(range(n), key=pieces.__getitem__), np.int64),
             "\x00".join(texts),
             starts,
