@@ -291,3 +291,17 @@ def test_use_model_says_which_run_and_size(qtbot, view, workspace, settle):
     assert view.status.text() == expected and expected in said
     assert workspace.model_label == "run 1's model"
     settle()
+
+
+def test_a_fresh_train_view_starts_with_two_workers_where_there_are_two_cores(
+    qtbot, monkeypatch, settle
+):
+    import os
+
+    for cores, shown in ((8, 2), (1, 1)):
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        view = TrainView(Workspace())
+        qtbot.addWidget(view)
+        assert view.form.workers.value() == shown
+        assert view.form.settings().workers == shown
+    settle()

@@ -7,6 +7,7 @@ arrives back here as a signal, so the GUI thread never blocks on the engine.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +90,8 @@ class Workspace(QObject):
         self.compare_path: Path | None = None
         self.corpus_paths: list[Path] = []
         self.corpus_options = CorpusOptions()
-        self.train_settings = TrainSettings()
+        # two threads where there are two cores: the Train view's starting point
+        self.train_settings = TrainSettings(workers=min(2, os.cpu_count() or 1))
         self.runs: list[TrainingRun] = []
         self.pinned: set[bytes] = set()
         self.dirty = False  # the model differs from its file, or has none yet

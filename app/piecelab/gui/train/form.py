@@ -73,9 +73,7 @@ class TrainForm(QGroupBox):
         self.output.setToolTip(TIPS["output"])
         self.adopt = _check("use the model when done", TIPS["adopt"])
         self.adopt.setChecked(True)
-        self._lay_out()
-        cores = max(1, os.cpu_count() or 1)
-        self.show_settings(TrainSettings(workers=min(2, cores)))
+        self._lay_out()  # the values: show_settings (the view shows the workspace's)
 
     def _lay_out(self) -> None:
         browse = QPushButton("…")
