@@ -456,3 +456,22 @@ def test_the_filter_finds_what_the_table_shows(qtbot, view, workspace, settle):
     view.filters.substring.insert("夫·")  # takes Latin-1 only (and aborts on the rest)
     qtbot.waitUntil(lambda: shown() == {"列夫·托".encode()}, timeout=5000)
     settle()
+
+
+def test_an_edit_searches_the_concordance_once(qtbot, view, workspace, monkeypatch, settle):
+    from piecelab.gui.vocab import concordance as module
+
+    searched: list[object] = []
+    real = module.mark_emitted
+    monkeypatch.setattr(module, "mark_emitted", lambda *a: searched.append(a[2]) or real(*a))
+    click_piece(qtbot, view, b"ab")
+    qtbot.waitUntil(lambda: len(searched) == 1 and view.idle, timeout=LONG)
+    edit(qtbot, workspace, lambda: view.set_count(workspace.model.index[b"ab"] - 3, 99))
+    wait_columns(qtbot, view)
+    qtbot.waitUntil(lambda: view.idle and "Searching" not in view.concordance.label.text())
+    qtbot.wait(400)  # past the concordance pause after the piece is selected again
+    qtbot.waitUntil(lambda: view.idle, timeout=LONG)
+    assert len(searched) == 2 and searched[1] is workspace.tokenizer  # once per tokenizer
+    assert view.selected_indices() == [workspace.model.index[b"ab"] - 3]
+    assert view.concordance.table.rowCount() > 0
+    settle()

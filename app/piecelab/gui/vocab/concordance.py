@@ -47,6 +47,7 @@ class ConcordancePanel(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.table)
         self._requests = Latest()
+        self._searched: tuple[bytes, object] | None = None  # (piece, tokenizer) shown or asked
         workspace.corpusChanged.connect(self._corpus_changed)
         workspace.modelEdited.connect(self._model_changed)
         workspace.modelChanged.connect(self.reset)
@@ -57,12 +58,13 @@ class ConcordancePanel(QWidget):
 
     def _corpus_changed(self) -> None:
         self._docs = None
+        self._searched = None
         self._requests.drop_all()
 
     def reset(self) -> None:
         """Another model: nothing is selected in it yet, so nothing is shown."""
         self._requests.drop_all()
-        self.piece = None
+        self.piece = self._searched = None
         self.table.setRowCount(0)
         self.label.setText(SELECT_A_PIECE)
 
@@ -73,16 +75,20 @@ class ConcordancePanel(QWidget):
             return
         self._requests.drop_all()  # an answer in flight used the old tokenizer
         if model is None or piece not in model.index:
-            self.piece = None
+            self.piece = self._searched = None
             self.table.setRowCount(0)
             self.label.setText(f"'{piece_label(piece)}' is no longer in the vocabulary")
             return
         self.show_piece(piece)
 
     def show_piece(self, piece: bytes) -> None:
+        """Search ``piece`` with the current tokenizer, unless that search is already
+        shown or on its way (an edit re-searches, then the view reselects the piece)."""
         tok = self.workspace.tokenizer
         self.piece = piece
         if tok is None:
+            return
+        if self._searched is not None and self._searched[0] == piece and self._searched[1] is tok:
             return
         if not is_complete(piece):
             self.table.setRowCount(0)
@@ -91,6 +97,7 @@ class ConcordancePanel(QWidget):
             )
             return
         ws, docs = self.workspace, self._docs
+        self._searched = (piece, tok)
         self.label.setText(f"Searching for '{piece_label(piece)}'…")
 
         def work() -> tuple[list[str], list[Hit]]:
@@ -103,6 +110,7 @@ class ConcordancePanel(QWidget):
             self._show(piece, *result)
 
         def failed(message: str) -> None:
+            self._searched = None  # selecting the piece again tries again
             self.label.setText(f"Search failed: {message.splitlines()[0]}")
 
         self.jobs.run(work, done, failed, self._requests)
