@@ -4,8 +4,8 @@ A :class:`Job` runs a function on the thread pool and brings what it reports bac
 to the GUI thread as signals; the GUI thread never waits on the engine.  The
 function gets a :class:`Task`: ``task.report(event)`` sends engine events
 (progress is throttled), ``task.cancelled`` says whether Cancel was pressed.
-Engine generators of events, plain functions and the training process all run
-through it (:func:`run_events`, :func:`run_in_thread`).
+Plain functions (:func:`run_in_thread`), engine generators of events and the
+training process all run through it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -206,30 +206,6 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         self.fn()
-
-
-def run_events(
-    make_events: Callable[[Task], Iterable[Event]], result: Callable[[], Any] = lambda: None
-) -> Callable[[Task], Any]:
-    """A job's work from a generator of engine events: report each, stop on Cancel.
-
-    The generator is closed however the work ends, so its ``finally`` blocks (a
-    trainer's pool, a corpus' files) run on the worker thread.
-    """
-
-    def work(task: Task) -> Any:
-        events = iter(make_events(task))
-        try:
-            for ev in events:
-                task.check()
-                task.report(ev)
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-        return result()
-
-    return work
 
 
 def run_in_thread(

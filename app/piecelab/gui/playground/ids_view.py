@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
 from ...engine import Tokenizer, parse_ids
 from .token_labels import display_label
 
-_SPLIT = re.compile(r"[\s,;]+")
 _ERROR_STYLE = "color: #d62728;"
 NO_MODEL = "No model yet: open one to see the ids of the editor text."
 EMPTY_TEXT = "The editor is empty: type some text to see its ids here."

@@ -62,7 +62,6 @@ class TrainCharts(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
-        self._runs: list[str] = []
 
     def charts(self) -> list[LiveChart]:
         return [self.bytes_per_piece, self.prune, self.heldout]
@@ -110,4 +109,3 @@ class TrainCharts(QWidget):
             self.heldout.set_label(run.name, label)
             if other:
                 self.heldout.describe(run.name, f"{note} · ≠ held-out set differs from {other}")
-        self._runs = names

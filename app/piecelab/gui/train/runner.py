@@ -16,13 +16,12 @@ import os
 import pickle
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...engine import Cancelled, Corpus, CorpusOptions, Event, Log, TrainResult, TrainSettings
-from ..worker import Task
+from ..worker import Task, describe_error
 
 
 class JobFailed(Exception):
@@ -156,10 +155,7 @@ def _child_main(job: TrainJob, conn, stop) -> None:
         if cancel.is_set():
             conn.send(("cancelled",))
         else:
-            detail = str(exc) or type(exc).__name__
-            if not isinstance(exc, (ValueError, OSError)):
-                detail += "\n\n" + traceback.format_exc(limit=4)
-            conn.send(("failed", detail))
+            conn.send(("failed", describe_error(exc)))
     finally:
         conn.close()
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -198,11 +197,11 @@ class RunHistory(QTableWidget):
 
 
 class RunsPanel(QWidget):
-    """The run history (beside ``side``, if given), with "use model SIZE of this run"."""
+    """The run history, with "use model SIZE of this run"."""
 
     useModel = Signal(int, int)  # run index, vocabulary size *asked* (the models' key)
 
-    def __init__(self, side: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history = RunHistory()
         self.history.itemSelectionChanged.connect(self._selected)
@@ -223,13 +222,7 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
-        if side is None:
-            layout.addWidget(self.history)
-        else:
-            split = QSplitter(Qt.Orientation.Horizontal)
-            split.addWidget(self.history)
-            split.addWidget(side)
-            layout.addWidget(split)
+        layout.addWidget(self.history)
 
     def show_runs(self, runs: Sequence[TrainingRun]) -> None:
         self._runs = runs

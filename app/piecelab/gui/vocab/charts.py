@@ -57,11 +57,6 @@ class VocabCharts(QWidget):
         layout.addWidget(self.lengths)
         layout.addWidget(self.zipf)
 
-    def show_vocab(self, lengths: np.ndarray, counts: np.ndarray) -> None:
-        """Both charts for ``lengths``/``counts`` per piece."""
-        self.show_lengths(lengths)
-        self.show_zipf(counts)
-
     def show_lengths(self, lengths: np.ndarray) -> None:
         """The histogram of piece lengths (in bytes) of the pieces given (the rows shown)."""
         if len(lengths) == 0:

@@ -46,7 +46,6 @@ class HeldoutEvaluator(QObject):
         self.docs: list[str] | None = None  # the sample, read once per corpus
         self.label = ""
         self.value = math.nan
-        self.previous = math.nan
         self.jobs = Jobs(self)
         self._requests = Latest()
         self._timer = debounce(self, MEASURE_PAUSE_MS, self.evaluate)
@@ -89,7 +88,7 @@ class HeldoutEvaluator(QObject):
             self.status.emit("add a corpus to measure held-out bytes per token")
             return
         delta = value - self.value if not math.isnan(self.value) else math.nan
-        self.previous, self.value = self.value, value
+        self.value = value
         self.evaluated.emit(value, delta)
 
     def _failed(self, message: str) -> None:
