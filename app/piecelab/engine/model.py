@@ -121,7 +121,7 @@ class Model:
                 f"{src}: piece id {i + N_SPECIAL} is {int(lengths[i]):,} bytes long; pieces "
                 f"are limited to {MAX_PIECE_BYTES} bytes (MAX_PIECE_BYTES)"
             )
-        repeat = _first_repeat(pieces)
+        repeat = None if len(self.index) == n else _first_repeat(pieces)
         if repeat is not None:
             j, i = repeat
             raise ModelFormatError(
@@ -184,7 +184,8 @@ class Model:
             pieces, keys, counts = fast
         else:  # something is wrong: the careful loop says what
             pieces, keys, counts = _checked_entries(obj, source, fail)
-        repeat = _first_repeat(pieces)  # type: ignore[arg-type]
+        model = cls(pieces, counts, source)  # type: ignore[arg-type]
+        repeat = None if len(model.index) == len(model) else _first_repeat(pieces)  # type: ignore[arg-type]
         if repeat is not None:
             j, i = repeat
             canonical = base64.b64encode(pieces[i]).decode("ascii")  # type: ignore[arg-type]
@@ -193,7 +194,6 @@ class Model:
                 f"{short_repr(keys[i])} (id {i + N_SPECIAL}) are the same piece "
                 f"{short_repr(pieces[i])} (canonical key {short_repr(canonical)})"
             )
-        model = cls(pieces, counts, source)  # type: ignore[arg-type]
         if model.total <= 0:
             raise fail("all counts are zero")
         return model
@@ -261,9 +261,10 @@ class Model:
 
     @property
     def index(self) -> dict[bytes, int]:
-        """Piece bytes → id."""
+        """Piece bytes → id, built once (``validate`` and loading use its size to find repeats)."""
         if self._index is None:
-            self._index = {p: i + N_SPECIAL for i, p in enumerate(self.pieces)}
+            pieces = self.pieces
+            self._index = dict(zip(pieces, range(N_SPECIAL, len(pieces) + N_SPECIAL)))
         return self._index
 
     @property
@@ -414,9 +415,11 @@ def _model_member(name: str) -> bool:
 
 
 def _first_repeat(pieces: list[bytes]) -> tuple[int, int] | None:
-    """(first index, repeating index) of the first piece listed twice, else None."""
-    if len(set(pieces)) == len(pieces):
-        return None
+    """(first index, repeating index) of the first piece listed twice, else None.
+
+    The callers first compare the size of the model's index with the number of
+    pieces, so this loop only runs to name a repeat.
+    """
     first: dict[bytes, int] = {}
     for i, p in enumerate(pieces):
         if p in first:
