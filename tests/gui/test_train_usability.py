@@ -299,7 +299,7 @@ def test_a_fresh_train_view_starts_with_two_workers_where_there_are_two_cores(
     import os
 
     for cores, shown in ((8, 2), (1, 1)):
-        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
         view = TrainView(Workspace())
         qtbot.addWidget(view)
         assert view.form.workers.value() == shown
