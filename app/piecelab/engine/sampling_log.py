@@ -45,6 +45,7 @@ from .kernels import (
     _listed,
     _next_document,
     _next_end,
+    _pick,
     _random_step,
     _scratch,
     _step_back,
@@ -127,14 +128,7 @@ def _sample_log_chunk(text, o, n, rt, val, alpha, m, route, rslot, state, xs, xt
             xs[j] = w
             total += w
         state, u = _random_step(state)
-        r = u * total
-        acc = 0.0
-        i = np.int64(0)
-        for j in range(k - 1):
-            acc += xs[j]
-            i += acc <= r
-        while xs[i] == 0.0:  # rounding left r past the last piece: take the last one
-            i -= 1
+        i = _pick(xs, _U(k), u * total)
         m[up] = best + np.log(total) / alpha
         route[up] = p - 1 - i
         rslot[up] = xt[i]
