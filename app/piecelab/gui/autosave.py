@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import Model, ModelFormatError, atomic_write
+from .saving import MODEL_FILES, app_data_dir
 from .state import Workspace
 
 try:  # Unix: a lock the system releases when its holder dies
@@ -55,8 +56,7 @@ def recovery_dir() -> Path:
     override = os.environ.get(ENV_DIR)
     if override:
         return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".piecelab") / "recovery"
+    return app_data_dir() / "recovery"
 
 
 @dataclass
@@ -246,7 +246,7 @@ class RecoveryDialog(QDialog):
         if rec is None:
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the recovered model", "recovered.model", "BytePiece models (*.model)"
+            self, "Save the recovered model", "recovered.model", MODEL_FILES
         )
         if not path:
             return

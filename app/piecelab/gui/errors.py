@@ -13,13 +13,13 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from .saving import app_data_dir
 
 
 def log_path() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".piecelab") / "piecelab.log"
+    return app_data_dir() / "piecelab.log"
 
 
 class ErrorReporter:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..paths import resource_dir
 from .state import Workspace
 
-SAVE_FILTER = "BytePiece models (*.model);;All files (*)"
+MODEL_FILES = "BytePiece models (*.model)"
+SAVE_FILTER = f"{MODEL_FILES};;All files (*)"
 SAVABLE_SUFFIXES = (".model", ".json")  # a model opened from a .zip is saved elsewhere
+
+
+def app_data_dir() -> Path:
+    """Where piecelab keeps its own files (the log, autosaves); created by whoever writes."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".piecelab")
 
 
 def save(parent: QWidget, workspace: Workspace) -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine import MAX_ORDER, TrainSettings, parse_sizes
+from ..saving import MODEL_FILES
 from ..widgets import heldout_spin
 
 TIPS = {
@@ -99,9 +100,7 @@ class TrainForm(QGroupBox):
         form.addRow(self.adopt)
 
     def _browse_output(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the trained models as", "", "BytePiece models (*.model)"
-        )
+        path, _ = QFileDialog.getSaveFileName(self, "Save the trained models as", "", MODEL_FILES)
         if path:
             self.output.setText(path)
 
