@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from ...engine import Hit, concordance, is_complete, mark_emitted, piece_label
 from ..state import Workspace
 from ..worker import Jobs, Latest
+from .dialogs import quoted
 
 CONCORDANCE_DOCS = 2000
 CONCORDANCE_HITS = 200
@@ -77,7 +78,7 @@ class ConcordancePanel(QWidget):
         if model is None or piece not in model.index:
             self.piece = self._searched = None
             self.table.setRowCount(0)
-            self.label.setText(f"'{piece_label(piece)}' is no longer in the vocabulary")
+            self.label.setText(f"{quoted(piece)} is no longer in the vocabulary")
             return
         self.show_piece(piece)
 
@@ -93,12 +94,12 @@ class ConcordancePanel(QWidget):
         if not is_complete(piece):
             self.table.setRowCount(0)
             self.label.setText(
-                f"'{piece_label(piece)}' is not whole characters: the corpus is searched as text"
+                f"{quoted(piece)} is not whole characters: the corpus is searched as text"
             )
             return
         ws, docs = self.workspace, self._docs
         self._searched = (piece, tok)
-        self.label.setText(f"Searching for '{piece_label(piece)}'…")
+        self.label.setText(f"Searching for {quoted(piece)}…")
 
         def work() -> tuple[list[str], list[Hit]]:
             texts = docs if docs is not None else ws.read_documents(CONCORDANCE_DOCS)
@@ -131,7 +132,7 @@ class ConcordancePanel(QWidget):
 
 def _summary(piece: bytes, n_docs: int, hits: list[Hit]) -> str:
     """What the search found, including when it found nothing (and why)."""
-    name = f"'{piece_label(piece)}'"
+    name = quoted(piece)
     if n_docs == 0:
         return f"{name}: no corpus to search; add one in the Corpus view"
     if not hits:

@@ -33,6 +33,11 @@ def quoted(piece: bytes) -> str:
     return f"'{piece_label(piece)}'"
 
 
+def what_pieces(pieces: list[bytes]) -> str:
+    """The pieces an edit names: the one piece quoted, else how many."""
+    return quoted(pieces[0]) if len(pieces) == 1 else f"{len(pieces)} pieces"
+
+
 def new_piece(model: Model, text: str) -> tuple[bytes | None, str]:
     """(the piece typed, "") or (None, why it cannot be added)."""
     if not text:
@@ -136,7 +141,7 @@ def ask_about_ids(
     "cancel"; remember is the "don't ask again for this model" box.
     """
     shift = id_shift(model, pieces)
-    what = quoted(pieces[0]) if len(pieces) == 1 else f"{len(pieces)} pieces"
+    what = what_pieces(pieces)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Deleting renumbers ids")

@@ -27,14 +27,10 @@ from ...engine import (
 from ..state import Workspace
 from ..worker import Job
 from .commands import ModelEdit, PinEdit
-from .dialogs import CountDialog, ask_about_ids, new_piece, quoted
+from .dialogs import CountDialog, ask_about_ids, new_piece, quoted, what_pieces
 from .table_model import VocabTableModel
 
 Message = str | Callable[[Model], str]  # what to say once done (maybe from the result)
-
-
-def _what(pieces: list[bytes]) -> str:
-    return quoted(pieces[0]) if len(pieces) == 1 else f"{len(pieces)} pieces"
 
 
 class VocabEdits(QWidget):
@@ -109,7 +105,7 @@ class VocabEdits(QWidget):
             self.workspace.say("Nothing deleted")
             return
         if self.workspace.model is not model:
-            self.workspace.say(f"{_what(pieces)} not deleted: the model changed meanwhile")
+            self.workspace.say(f"{what_pieces(pieces)} not deleted: the model changed meanwhile")
             return
         if remember:
             self.id_choice = choice
@@ -139,7 +135,7 @@ class VocabEdits(QWidget):
         named = [p if isinstance(p, bytes) else model.pieces[int(p) - N_SPECIAL] for p in pieces]
         if not self._removable(model, named):
             return
-        what, pinned = _what(named), set(self.workspace.pinned)
+        what, pinned = what_pieces(named), set(self.workspace.pinned)
         if not retire:
             shift = id_shift(model, named)
             lowest = "id" if len(named) == 1 else "lowest id"

@@ -24,6 +24,7 @@ from ...engine import (
     parse_count,
     piece_label,
 )
+from .dialogs import quoted
 
 COLUMNS = ("id", "piece", "bytes", "chars", "count", "log p", "script", "pinned")
 ID, PIECE, NBYTES, NCHARS, COUNT, LOGP, SCRIPT, PINNED = range(len(COLUMNS))
@@ -226,8 +227,7 @@ class VocabTableModel(QAbstractTableModel):
             try:
                 count = parse_count(str(value))
             except EditError as exc:
-                label = piece_label(self.cols.model.pieces[i])
-                self.refused.emit(f"Count of '{label}' kept: {exc}")
+                self.refused.emit(f"Count of {quoted(self.cols.model.pieces[i])} kept: {exc}")
                 return False
             if count != int(self.cols.model.counts[i]):
                 self.countEdited.emit(i, count)
