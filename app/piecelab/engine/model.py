@@ -202,11 +202,14 @@ class Model:
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Load a ``.model`` JSON file, or a ``.zip`` holding exactly one."""
         path = Path(path)
-        raw = _read_model_file(path)
-        source = str(path)
-        if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
+        return cls.from_raw(read_model_file(path), str(path), path.suffix.lower() == ".zip")
+
+    @classmethod
+    def from_raw(cls, raw: bytes, source: str, zipped: bool = False) -> Model:
+        """The model in a file's bytes: BytePiece JSON, or a zip holding one (told by content)."""
+        if raw[:4] == b"PK\x03\x04" or zipped:
             raw, member = _read_zip_member(raw, source)
-            source = f"{path}!{member}"
+            source = f"{source}!{member}"
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -313,7 +316,7 @@ def _too_big(size: int) -> str:
     )
 
 
-def _read_model_file(path: Path) -> bytes:
+def read_model_file(path: Path) -> bytes:
     """The bytes of ``path``, only if it is a regular file of at most MAX_MODEL_BYTES.
 
     A FIFO would block the open (or the read) forever and ``/dev/zero`` never

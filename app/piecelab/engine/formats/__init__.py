@@ -1,0 +1,19 @@
+"""The field's vocabulary formats: one module per kind, each read and (where it can) written.
+
+:func:`load` picks the kind by content; every kind answers the
+:class:`Vocabulary` protocol.  The kinds' libraries load on first use.
+"""
+
+from .base import KINDS, FormatError, Piece, SamplingUnavailable, Spans, Vocabulary
+from .load import load, load_bytes
+
+__all__ = [
+    "KINDS",
+    "FormatError",
+    "Piece",
+    "SamplingUnavailable",
+    "Spans",
+    "Vocabulary",
+    "load",
+    "load_bytes",
+]

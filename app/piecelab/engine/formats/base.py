@@ -1,0 +1,158 @@
+"""The read side every opened vocabulary offers, whichever library wrote it.
+
+:func:`piecelab.load` returns a :class:`Vocabulary`: BytePiece models and the
+field's formats (SentencePiece, Hugging Face ``tokenizer.json``, tiktoken) answer
+the same questions (ids, token bytes, spans, the piece table), so the workbench
+and the command line treat them alike.  Each kind runs through its own library,
+because that library defines its ids; :meth:`Vocabulary.native` offers
+piecelab's engine where it reproduces the kind exactly (BytePiece, SentencePiece
+Unigram), which brings exact sampling, top-k and editing with it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..model import ModelFormatError
+
+if TYPE_CHECKING:
+    from ..tokenizer import Tokenizer
+
+KINDS = (
+    "bytepiece",
+    "sentencepiece-unigram",
+    "sentencepiece-bpe",
+    "hf-bpe",
+    "hf-unigram",
+    "hf-wordpiece",
+    "tiktoken",
+)
+
+
+class FormatError(ModelFormatError):
+    """A file that is not a vocabulary piecelab can open; the message names the file."""
+
+
+class SamplingUnavailable(NotImplementedError):
+    """The kind's library offers no sampling of segmentations."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One entry of a vocabulary: its id, bytes, score (or rank) and whether it is special."""
+
+    id: int
+    piece: bytes
+    score: float
+    special: bool
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Token ids with the byte spans they cover in the UTF-8 of the text given.
+
+    Libraries that drop or rewrite text (SentencePiece's spaces, WordPiece's
+    lower-casing) report where each token came from; a token that covers nothing
+    of the text (an added prefix space) has ``start == end``.
+    """
+
+    ids: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def char_spans(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(char starts, char ends) of the tokens in ``text``."""
+        data = text.encode("utf-8")
+        lead = (np.frombuffer(data, np.uint8) & 0xC0) != 0x80
+        before = np.concatenate([[0], np.cumsum(lead)])  # characters begun before each offset
+        # a token starting inside a character starts at that character, and one
+        # ending inside a character still covers it
+        starts = before[self.starts] - ~_lead_at(lead, self.starts)
+        ends = before[self.ends]
+        return starts, ends
+
+
+def _lead_at(lead: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Whether each offset begins a character (the end of the text counts as one)."""
+    out = np.ones(len(offsets), bool)
+    inside = offsets < len(lead)
+    out[inside] = lead[offsets[inside]]
+    return out
+
+
+class Vocabulary(ABC):
+    """An opened vocabulary: what its library encodes, and its piece table.
+
+    ``pieces[i]``, ``scores[i]`` and ``special[i]`` describe id ``i``; a piece's
+    bytes are the library's own (SentencePiece's ``▁``, WordPiece's ``##`` and
+    byte-level BPE's mapped characters decoded back to bytes where the kind says
+    how).  ``score_name`` says what the scores are: ``"log p"`` (Unigram) or
+    ``"rank"`` (BPE merges, tiktoken).
+    """
+
+    kind: str
+    source: str
+    score_name: str = "log p"
+    can_sample: bool = False
+
+    pieces: list[bytes]
+    scores: np.ndarray
+    special: np.ndarray
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.pieces)
+
+    @abstractmethod
+    def encode(self, text: str) -> list[int]:
+        """The ids the kind's library gives ``text``, with no special tokens added."""
+
+    @abstractmethod
+    def spans(self, text: str) -> Spans:
+        """The ids of :meth:`encode` with the byte spans of ``text`` each one covers."""
+
+    @abstractmethod
+    def decode(self, ids: Iterable[int]) -> str:
+        """The text of ``ids``, as the kind's library decodes it."""
+
+    def tokenize(self, text: str) -> list[bytes]:
+        """Each token's bytes, as the kind's library defines its pieces."""
+        pieces = self.pieces
+        return [pieces[i] for i in self.encode(text)]
+
+    def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
+        """One sampled segmentation's ids, where the library samples (see ``can_sample``)."""
+        raise SamplingUnavailable(f"{self.kind} vocabularies offer no sampling")
+
+    def native(self) -> Tokenizer | None:
+        """piecelab's own tokenizer with this kind's ids, where it is exact; else None."""
+        return None
+
+    def piece_table(self) -> list[Piece]:
+        """Every entry, in id order."""
+        return [
+            Piece(i, p, float(s), bool(x))
+            for i, (p, s, x) in enumerate(zip(self.pieces, self.scores.tolist(), self.special))
+        ]
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.encode(t) for t in texts]
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return sum(len(ids) for ids in self.encode_batch(texts))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind} {self.vocab_size:,} ids from {self.source}>"
+
+
+def fail(source: str, problem: str) -> FormatError:
+    """The error for a file that cannot be opened: the file first, then the problem."""
+    return FormatError(f"{source}: {problem}")

@@ -1,0 +1,51 @@
+"""BytePiece models (JSON or zip) behind the common :class:`~.base.Vocabulary` API.
+
+Spans are byte offsets into the NFC form of the text, which BytePiece tokenizes;
+for text already in NFC (nearly all text) that is the text given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..model import N_SPECIAL, SPECIALS, Model
+from ..tokenizer import Tokenizer
+from .base import Spans, Vocabulary
+
+
+class BytePieceVocabulary(Vocabulary):
+    """A BytePiece model; its native tokenizer is the one that runs it."""
+
+    kind = "bytepiece"
+    score_name = "log p"
+    can_sample = True
+
+    def __init__(self, model: Model | Tokenizer) -> None:
+        self.tokenizer = model if isinstance(model, Tokenizer) else Tokenizer(model)
+        m = self.tokenizer.model
+        self.model = m
+        self.source = m.source
+        self.pieces = [s.encode() for s in SPECIALS] + list(m.pieces)
+        self.scores = np.concatenate([np.zeros(N_SPECIAL), m.log_probs()])
+        self.special = np.arange(len(self.pieces)) < N_SPECIAL
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
+    def tokenize(self, text: str) -> list[bytes]:
+        return self.tokenizer.tokenize(text)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return self.tokenizer.decode(ids)
+
+    def spans(self, text: str) -> Spans:
+        seg = self.tokenizer.segment(text)
+        return Spans(seg.ids, seg.starts, seg.ends)
+
+    def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
+        return self.tokenizer.encode(text, alpha=alpha, seed=seed)
+
+    def native(self) -> Tokenizer:
+        return self.tokenizer
