@@ -1,4 +1,4 @@
-"""Command line: ``piecelab [gui] | tokenize | train | eval``.
+"""Command line: ``piecelab [gui] | tokenize | train | eval | export``.
 
 Each command lives in its own module, which registers its parser and handler
 (``set_defaults(handler=...)``).  The GUI is imported only for ``gui``, so the
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import evaluation, tokenizing, training, workbench
+from . import evaluation, exporting, tokenizing, training, workbench
 from .errors import CliError
 
-COMMANDS = (workbench, tokenizing, training, evaluation)
+COMMANDS = (workbench, tokenizing, training, evaluation, exporting)
 WRITES_STDOUT = ("tokenize", "eval")  # commands whose results are their standard output
 TRACEBACK_ENV = "PIECELAB_TRACEBACK"
 

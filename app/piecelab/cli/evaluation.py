@@ -12,7 +12,15 @@ from .errors import CliError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("eval", help="bytes per token of a model on a corpus")
-    e.add_argument("-m", "--model", required=True, help="BytePiece .model file or .zip of one")
+    e.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="a BytePiece model (.model, .zip), SentencePiece .model, tokenizer.json or .tiktoken",
+    )
+    e.add_argument(
+        "--pattern", help="tiktoken files: the split pattern, a preset (cl100k, o200k) or a regex"
+    )
     add_corpus_options(e)
     e.add_argument("--workers", type=int, default=1, help="threads (default 1)")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -20,10 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import CorpusError, ModelFormatError, Tokenizer, evaluate
+    from ..engine import CorpusError, ModelFormatError, evaluate, load
 
     try:
-        tok = Tokenizer(args.model)
+        tok = load(args.model, pattern=args.pattern)
     except ModelFormatError as exc:
         raise CliError(str(exc)) from None
     corpus = open_corpus(args, 0.0, passes=1)
@@ -35,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         corpus.close()
     if args.json:
-        print(json.dumps({"model": str(args.model), **result.as_dict()}))
+        print(json.dumps({"model": str(args.model), "kind": tok.kind, **result.as_dict()}))
     else:
         print(
             f"{result.documents:,} documents, {result.bytes:,} bytes, {result.tokens:,} tokens\n"

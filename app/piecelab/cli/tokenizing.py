@@ -17,7 +17,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="segment text with a model",
         description="Segment TEXT arguments, --file contents, or standard input (line by line).",
     )
-    p.add_argument("-m", "--model", required=True, help="BytePiece .model file or .zip of one")
+    p.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="a BytePiece model (.model, .zip), SentencePiece .model, tokenizer.json or .tiktoken",
+    )
+    p.add_argument(
+        "--pattern", help="tiktoken files: the split pattern, a preset (cl100k, o200k) or a regex"
+    )
     p.add_argument("text", nargs="*", help="texts to tokenize")
     p.add_argument("-f", "--file", action="append", default=[], help="read text from a file")
     p.add_argument("--alpha", type=float, default=-1.0, help="sampling exponent (≥ 0 samples)")
@@ -45,12 +53,51 @@ def _texts(args: argparse.Namespace) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import ModelFormatError, TextEncodingError, Tokenizer, piece_label
+    from ..engine import ModelFormatError, SamplingUnavailable, TextEncodingError, load
 
     try:
-        tok = Tokenizer(args.model, seed=args.seed)
+        vocab = load(args.model, pattern=args.pattern)
     except ModelFormatError as exc:
         raise CliError(str(exc)) from None
+    if vocab.kind == "bytepiece":
+        return _run_bytepiece(args, vocab.native())
+    if args.alpha >= 0 and not vocab.can_sample:
+        raise CliError(f"{args.model}: {vocab.kind} vocabularies offer no sampling (--alpha)")
+    out = sys.stdout
+    for text in _texts(args):
+        try:
+            if args.alpha >= 0:
+                ids = vocab.sample(text, args.alpha, args.seed)
+                spans = None
+            else:
+                spans = vocab.spans(text)
+                ids = spans.ids.tolist()
+        except (SamplingUnavailable, TextEncodingError) as exc:
+            raise CliError(str(exc)) from None
+        pieces = [vocab.pieces[i] for i in ids]
+        if args.ids:
+            out.write(" ".join(map(str, ids)) + "\n")
+        elif args.json:
+            obj: dict = {"text": text, "kind": vocab.kind, "ids": ids}
+            obj["pieces"] = [piece_text(p) for p in pieces]
+            if spans is not None:
+                obj["spans"] = [[s, e] for s, e in zip(spans.starts.tolist(), spans.ends.tolist())]
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            out.write(" ".join(piece_text(p, visible=True) for p in pieces) + "\n")
+    return 0
+
+
+def piece_text(piece: bytes, visible: bool = False) -> str:
+    from ..engine import piece_label
+
+    return piece_label(piece, visible_space=visible)
+
+
+def _run_bytepiece(args: argparse.Namespace, tok) -> int:
+    from ..engine import TextEncodingError, piece_label
+
+    tok.set_seed(args.seed)
     out = sys.stdout
     for text in _texts(args):
         try:

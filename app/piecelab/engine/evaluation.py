@@ -6,8 +6,12 @@ import itertools
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    from .formats import Vocabulary
 
 BATCH_DOCUMENTS = 2000  # documents per tokenize_batch call: threads stay busy, lists stay few
 
@@ -45,9 +49,11 @@ class Evaluation:
 
 
 def evaluate(
-    tokenizer: Tokenizer, documents: Iterable[str], workers: int | None = None
+    tokenizer: Tokenizer | Vocabulary, documents: Iterable[str], workers: int | None = None
 ) -> Evaluation:
-    """Count Viterbi tokens over ``documents`` (streamed in batches, never all held).
+    """Count tokens over ``documents`` (streamed in batches, never all held).
+
+    ``tokenizer``: piecelab's (Viterbi), or any opened :class:`Vocabulary`.
 
     ``workers`` threads tokenize each batch (None: all cores).
     """

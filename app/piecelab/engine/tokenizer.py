@@ -758,6 +758,24 @@ class Tokenizer:
         """Total Viterbi tokens over ``texts`` (evaluation without building lists)."""
         return sum(len(ids) for _, ids in self._segment_parts(texts, -1, workers, None))
 
+    # ----------------------------------------------------------------- export
+    def convert_to_sentencepiece(self, path: str | os.PathLike[str]) -> None:
+        """Write this vocabulary as a SentencePiece model, as BytePiece 0.6.3 does.
+
+        Ids are kept (0, 1, 2 become ``<unk>``, ``<s>``, ``</s>``); single bytes
+        become byte-fallback pieces.  Unlike BytePiece, pieces that are not whole
+        UTF-8 characters keep their ids as unused slots instead of crashing.
+        """
+        from .exporters import export_sentencepiece
+
+        export_sentencepiece(self.model, path)
+
+    def to_hf(self, path: str | os.PathLike[str]) -> None:
+        """Write a Hugging Face ``tokenizer.json`` that gives this tokenizer's ids."""
+        from .exporters import export_hf
+
+        export_hf(self.model, path)
+
 
 class _WarmingTokenizer(Tokenizer):
     """A :class:`Tokenizer` during a first start, while its kernels compile on a thread.

@@ -146,7 +146,8 @@ class Vocabulary(ABC):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [self.encode(t) for t in texts]
 
-    def count_tokens(self, texts: Sequence[str]) -> int:
+    def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
+        """Tokens over ``texts`` (what the corpus evaluation counts); ``workers`` is a hint."""
         return sum(len(ids) for ids in self.encode_batch(texts))
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ for text already in NFC (nearly all text) that is the text given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -46,6 +46,12 @@ class BytePieceVocabulary(Vocabulary):
 
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         return self.tokenizer.encode(text, alpha=alpha, seed=seed)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.tokenizer.encode_batch(texts)
+
+    def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
+        return self.tokenizer.count_tokens(texts, workers=workers)
 
     def native(self) -> Tokenizer:
         return self.tokenizer

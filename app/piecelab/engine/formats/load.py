@@ -68,7 +68,9 @@ def _load_json(raw: bytes, source: str) -> Vocabulary:
         raise fail(source, f"not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         problem = "truncated" if exc.pos >= len(exc.doc.rstrip()) else "invalid JSON"
-        raise fail(source, f"{problem} at line {exc.lineno}, column {exc.colno} ({exc.msg})")
+        raise fail(
+            source, f"{problem} at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        ) from None
     except (RecursionError, ValueError) as exc:
         raise fail(source, f"invalid JSON ({exc})") from None
     if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
