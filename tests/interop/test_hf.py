@@ -21,18 +21,20 @@ from tests.conftest import DATA, SHARED_MODEL, SHARED_TEST, tiny_counts
 
 tokenizers = pytest.importorskip("tokenizers")
 
-from piecelab.engine.formats import FormatError, SamplingUnavailable, load  # noqa: E402
-from piecelab.engine.formats.hf import (  # noqa: E402
+from piecelab.engine.byte_level import (  # noqa: E402
+    byte_table,
+    bytes_to_unicode,
+    unicode_to_bytes,
+)
+from piecelab.engine.exporters.hf import (  # noqa: E402
     InexactScoreWarning,
     _exact_number,
     _score_number,
     _serde_value,
-    byte_table,
-    bytes_to_unicode,
     export_hf,
     hf_json,
-    unicode_to_bytes,
 )
+from piecelab.engine.formats import FormatError, SamplingUnavailable, load  # noqa: E402
 from piecelab.engine.model import Model  # noqa: E402
 
 TRICKY = [

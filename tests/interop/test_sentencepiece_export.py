@@ -22,7 +22,7 @@ from tests.conftest import DATA, SHARED_MODEL, SHARED_TEST
 
 spm = pytest.importorskip("sentencepiece")
 
-from piecelab.engine.formats.sentencepiece_export import (  # noqa: E402
+from piecelab.engine.exporters.sentencepiece import (  # noqa: E402
     APPENDED_BYTE_SCORE,
     BYTE,
     CONTROL,

@@ -71,7 +71,13 @@ from .model import (
     atomic_write,
     load_model,
 )
-from .model_files import MODEL_FILE_FILTER, MODEL_SUFFIXES, has_model_name, looks_like_model
+from .model_files import (
+    MODEL_FILE_FILTER,
+    MODEL_SUFFIXES,
+    has_model_name,
+    is_bytepiece_file,
+    looks_like_model,
+)
 from .ngrams import MAX_ORDER
 from .normalize import TextEncodingError
 from .preview import MAX_PREVIEW_BYTES, PreviewTokenizer
@@ -175,6 +181,7 @@ __all__ = [
     "hex_bytes",
     "human",
     "id_shift",
+    "is_bytepiece_file",
     "is_complete",
     "is_heldout",
     "line_context",

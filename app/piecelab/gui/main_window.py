@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from .._version import __version__
-from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, looks_like_model
+from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, is_bytepiece_file, looks_like_model
 from ..paths import example_models, icon_path
 from . import saving
 from .autosave import install_autosave
@@ -173,10 +173,25 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a model the user chose (asking first about unsaved edits); it joins the
         recent files once it loads.  False if the user kept the current model."""
+        path = Path(path)
+        if path.is_file() and not is_bytepiece_file(path):
+            return self._open_foreign(path)
         if not saving.confirm_replace(self, self.workspace):
             return False
-        self._pending_recent = Path(path).resolve()
+        self._pending_recent = path.resolve()
         self.workspace.open_model(self._pending_recent)
+        return True
+
+    def _open_foreign(self, path: Path) -> bool:
+        """Another library's vocabulary (SentencePiece, tokenizer.json, tiktoken): it opens
+        as model B in Compare, beside the model being edited, which stays."""
+        self.tabs.setCurrentWidget(self.playground)
+        self.playground.tabs.setCurrentWidget(self.playground.compare)
+        self.playground.compare.open_model(path)
+        self.say(
+            f"{path.name} is not a BytePiece model: it opens as model B in Compare, "
+            "segmented by its own library"
+        )
         return True
 
     def recent_files(self) -> list[str]:

@@ -21,7 +21,9 @@ from ..engine import (
     PreviewTokenizer,
     Tokenizer,
     TrainSettings,
+    Vocabulary,
     build_tokenizer,
+    load,
     sample_documents,
 )
 from .worker import Job, Latest, run_in_thread
@@ -86,7 +88,7 @@ class Workspace(QObject):
         self.preview_tokenizer: PreviewTokenizer | None = None  # until ``tokenizer`` is ready
         self.model_path: Path | None = None
         self.model_label = ""  # what a model without a file is called (e.g. "run 2, 16,000")
-        self.compare_tokenizer: Tokenizer | None = None
+        self.compare_tokenizer: Tokenizer | Vocabulary | None = None
         self.compare_path: Path | None = None
         self.corpus_paths: list[Path] = []
         self.corpus_options = CorpusOptions()
@@ -202,15 +204,20 @@ class Workspace(QObject):
         return target
 
     def open_compare_model(self, path: str | Path) -> None:
+        """Open any vocabulary file as model B: a BytePiece model gets piecelab's warmed
+        tokenizer, the field's kinds segment through their own library."""
         path = Path(path)
 
-        def done(tok: Tokenizer) -> None:
+        def build() -> Tokenizer | Vocabulary:
+            vocab = load(path)
+            native = vocab.native() if vocab.kind == "bytepiece" else None
+            return vocab if native is None else build_tokenizer(native.model)
+
+        def done(tok: Tokenizer | Vocabulary) -> None:
             self.compare_tokenizer, self.compare_path = tok, path
             self.compareChanged.emit()
 
-        run_in_thread(
-            lambda: build_tokenizer(path), done, self._failed, self, self._compare_requests
-        )
+        run_in_thread(build, done, self._failed, self, self._compare_requests)
 
     # ------------------------------------------------------------------ corpus
     def set_corpus(self, paths: list[Path], options: CorpusOptions | None = None) -> None:

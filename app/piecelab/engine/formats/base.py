@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model import ModelFormatError
+from ..segmentation import Segmentation, char_of_byte
 
 if TYPE_CHECKING:
     from ..tokenizer import Tokenizer
@@ -135,6 +136,44 @@ class Vocabulary(ABC):
     def native(self) -> Tokenizer | None:
         """piecelab's own tokenizer with this kind's ids, where it is exact; else None."""
         return None
+
+    def id_to_piece(self, i: int) -> bytes:
+        return self.pieces[i]
+
+    def segment(self, text: str) -> Segmentation:
+        """The tokens of ``text`` as a :class:`Segmentation` of its UTF-8, for display.
+
+        Where the pieces spell the text (tiktoken, byte-level BPE) each token
+        gets its own bytes.  Otherwise the library's spans decide, and text it
+        dropped (spaces, for SentencePiece and WordPiece) joins the token after
+        it; a token that covers nothing new (a second token inside the same
+        character, an added prefix) is shown merged into the one before it.
+        """
+        data = text.encode("utf-8")
+        sp = self.spans(text)
+        ids, pieces = sp.ids, self.pieces
+        if b"".join(pieces[i] for i in ids.tolist()) == data:
+            ends = np.cumsum([len(pieces[i]) for i in ids.tolist()], dtype=np.int64)
+        else:
+            ends = np.maximum.accumulate(np.minimum(sp.ends, len(data))) if len(ids) else sp.ends
+            if len(ends):
+                ends[-1] = len(data)
+            grows = np.diff(ends, prepend=0) > 0
+            ids, ends = ids[grows], ends[grows]
+        scores = self.scores[ids] if self.score_name == "log p" else np.full(len(ids), np.nan)
+        return Segmentation(
+            text=text,
+            data=data,
+            ids=np.asarray(ids, np.int64),
+            ends=np.asarray(ends, np.int64),
+            logps=np.asarray(scores, np.float64),
+            alpha=-1.0,
+            char_of_byte=char_of_byte(data),
+        )
+
+    def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
+        """Σ scores of the tokens (log p for Unigram kinds; NaN where scores are ranks)."""
+        return float(seg.logps.sum())
 
     def piece_table(self) -> list[Piece]:
         """Every entry, in id order."""

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import MODEL_FILE_FILTER, Segmentation, Tokenizer
+from ...engine import MODEL_FILE_FILTER, Segmentation, Tokenizer, Vocabulary
 from ..state import Workspace
 from .segmentation_pane import SegmentationPane
 from .token_labels import same_spans
@@ -40,7 +40,7 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.primary: Tokenizer | None = None
-        self.secondary: Tokenizer | None = None
+        self.secondary: Tokenizer | Vocabulary | None = None
         self.text = ""
         self.loading: Path | None = None  # the second model being opened
         self.open_button = QPushButton("Open second model…")
@@ -99,7 +99,8 @@ class CompareView(QWidget):
         self.secondary = tok
         path = self.workspace.compare_path
         name = path.name if path is not None else "second model"
-        self.path_label.setText(f"B = {path} ({tok.vocab_size:,} ids)")
+        kind = tok.kind if isinstance(tok, Vocabulary) else "bytepiece"
+        self.path_label.setText(f"B = {path} ({kind}, {tok.vocab_size:,} ids)")
         self.pane_b.set_title(f"B: {name}")
         self.render()
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import N_SPECIAL, Segmentation, Tokenizer, hex_bytes, is_complete
+from ...engine import N_SPECIAL, Segmentation, Tokenizer, Vocabulary, hex_bytes, is_complete
 from .token_labels import display_label, label_table, same_spans
 
 # fills are semi-transparent over the palette's base, so text stays readable in
@@ -343,10 +343,15 @@ class TokenView(QAbstractScrollArea):
         tid = int(seg.ids[i])
         s, e = int(self._starts[i]), int(self._ends[i])
         piece = seg.data[s:e]
-        count = "?"
         tok = self.tokenizer
-        if tok is not None and N_SPECIAL <= tid < tok.vocab_size:
-            count = f"{int(tok.model.counts[tid - N_SPECIAL]):,}"
+        if isinstance(tok, Vocabulary):  # another library's: its piece, and its score or rank
+            score = f"{float(tok.scores[tid]):.4f}".rstrip("0").rstrip(".")
+            own = [("piece", display_label(tok.pieces[tid])), (tok.score_name, score)]
+        else:
+            count = "?"
+            if tok is not None and N_SPECIAL <= tid < tok.vocab_size:
+                count = f"{int(tok.model.counts[tid - N_SPECIAL]):,}"
+            own = [("count", count), ("log p", f"{float(seg.logps[i]):.4f}")]
         complete = is_complete(piece)
         rows = [
             ("id", str(tid)),
@@ -354,8 +359,7 @@ class TokenView(QAbstractScrollArea):
             ("bytes", f"{hex_bytes(piece)[1:-1]} ({_plural(len(piece), 'byte')})"),
             ("byte span", span_text(s, e, "byte")),
             ("characters", char_span_text(seg, s, e, complete)),
-            ("count", count),
-            ("log p", f"{float(seg.logps[i]):.4f}"),
+            *own,
         ]
         if self.different[i]:
             rows.append(("", "boundary differs from the deterministic segmentation"))
