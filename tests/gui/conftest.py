@@ -4,6 +4,8 @@
   (thread pool or QThread) still running: it must wait for what it started.
 * Qt warnings fail the test (pytest-qt's ``qt_log_level_fail``), except the
   offscreen platform's notes that say nothing about our code.
+* A modal dialog the test did not stub fails the test at once: offscreen nobody
+  can press its button, so it would otherwise hang the whole run.
 * QSettings of every format and scope point into a temporary folder, and the
   organization is ``piecelab-tests``: nothing is written to the real home.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThread, QThreadPool, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from piecelab.gui.app import guard_none_refcount
 
@@ -55,6 +57,49 @@ def _isolated_recovery(tmp_path, monkeypatch):
     from piecelab.gui import autosave
 
     monkeypatch.setenv(autosave.ENV_DIR, str(tmp_path / "recovery"))
+
+
+MODALS = {
+    QDialog: ("exec",),
+    QMessageBox: ("exec", "critical", "warning", "information", "question", "about"),
+    QFileDialog: (
+        "exec",
+        "getOpenFileName",
+        "getOpenFileNames",
+        "getSaveFileName",
+        "getExistingDirectory",
+    ),
+    QInputDialog: ("exec", "getText", "getInt", "getDouble", "getItem", "getMultiLineText"),
+}
+
+
+class UnexpectedDialog(AssertionError):
+    """A modal dialog opened that the test did not expect (and stub)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_modal(monkeypatch):
+    """Fail, instead of blocking forever, when the app opens a modal dialog the test did
+    not stub.  Tests that expect a dialog patch the call themselves after this."""
+    opened: list[str] = []
+
+    def refuse(owner: type, name: str):
+        def modal(*args, **kwargs):
+            texts = [a for a in args if isinstance(a, str)]
+            if args and isinstance(args[0], QDialog):
+                box = args[0]
+                texts = [box.windowTitle(), getattr(box, "text", lambda: "")()]
+            opened.append(f"{owner.__name__}.{name}({' / '.join(texts)[:200]!r})")
+            raise UnexpectedDialog("unexpected modal dialog: " + opened[-1])
+
+        return modal
+
+    for owner, names in MODALS.items():
+        for name in names:
+            monkeypatch.setattr(owner, name, refuse(owner, name))
+    yield
+    if opened:
+        pytest.fail("modal dialogs opened: " + "; ".join(opened), pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

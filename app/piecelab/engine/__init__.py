@@ -60,6 +60,7 @@ from .formats import (
     Vocabulary,
     load,
     load_bytes,
+    read_vocabulary,
 )
 from .model import (
     MAX_MODEL_BYTES,
@@ -198,6 +199,7 @@ __all__ = [
     "preview_sources",
     "problem_summary",
     "rate_text",
+    "read_vocabulary",
     "retire_pieces",
     "sample_documents",
     "scan_corpus",

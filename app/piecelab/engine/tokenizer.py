@@ -179,7 +179,7 @@ class Tokenizer:
             self.__class__ = Tokenizer
         self.model = model.validate()
         self._ids = np.arange(N_SPECIAL, model.vocab_size, dtype=np.int32)
-        self._scores = model.log_probs()
+        self._scores = self.piece_scores(model)
         self._fwd: DoubleArrayTrie | None = None
         self._slot_ones: np.ndarray | None = None
         self._id2piece: list[bytes | str] = [*SPECIALS, *model.pieces]
@@ -205,6 +205,14 @@ class Tokenizer:
             self._build_tries()
         else:
             self._warm_in_background()
+
+    def piece_scores(self, model: Model) -> np.ndarray:
+        """What Viterbi and the sampler add per id: log p of the counts.
+
+        A subclass may score otherwise: the native SentencePiece tokenizer adds
+        SentencePiece's raw scores, whose sum decides its paths.
+        """
+        return model.log_probs()
 
     def _build_tries(self) -> None:
         """The reversed packed trie that drives Viterbi and sampling.

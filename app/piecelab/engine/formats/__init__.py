@@ -5,7 +5,7 @@
 """
 
 from .base import KINDS, FormatError, Piece, SamplingUnavailable, Spans, Vocabulary
-from .load import load, load_bytes
+from .load import load, load_bytes, read_vocabulary
 
 __all__ = [
     "KINDS",
@@ -16,4 +16,5 @@ __all__ = [
     "Vocabulary",
     "load",
     "load_bytes",
+    "read_vocabulary",
 ]

@@ -19,7 +19,7 @@ from ..model import Model, ModelFormatError, read_model_file
 from .base import Vocabulary, fail
 
 _TIKTOKEN_LINE = re.compile(rb"\A[A-Za-z0-9+/]+=*[ \t]+\d+\r?\n")
-_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\{")
+_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*[{[]")
 
 
 def load(path: str | os.PathLike[str], pattern: str | None = None) -> Vocabulary:
@@ -31,24 +31,34 @@ def load(path: str | os.PathLike[str], pattern: str | None = None) -> Vocabulary
     Raises :class:`~.base.FormatError` (a ``ValueError``) naming the file and the
     problem for anything it cannot open.
     """
-    path = Path(path)
-    source = str(path)
-    raw = read_model_file(path)
-    return load_bytes(raw, source, pattern, zipped=path.suffix.lower() == ".zip")
+    return _as_vocabulary(read_vocabulary(path, pattern))
 
 
 def load_bytes(
     raw: bytes, source: str, pattern: str | None = None, zipped: bool = False
 ) -> Vocabulary:
     """:func:`load` for bytes already read (``source`` names them in errors)."""
-    from .bytepiece import BytePieceVocabulary
+    return _as_vocabulary(read_bytes(raw, source, pattern, zipped))
 
+
+def read_vocabulary(path: str | os.PathLike[str], pattern: str | None = None) -> Model | Vocabulary:
+    """What :func:`load` opens, but a BytePiece model as its :class:`Model`, with no
+    tokenizer built yet (the workbench builds and warms its own)."""
+    path = Path(path)
+    raw = read_model_file(path)
+    return read_bytes(raw, str(path), pattern, zipped=path.suffix.lower() == ".zip")
+
+
+def read_bytes(
+    raw: bytes, source: str, pattern: str | None = None, zipped: bool = False
+) -> Model | Vocabulary:
+    """:func:`read_vocabulary` for bytes already read."""
     if not raw.strip():
         raise fail(source, "the file is empty")
     if raw[:4] == b"PK\x03\x04" or zipped:
-        return BytePieceVocabulary(Model.from_raw(raw, source, zipped=True))
+        return Model.from_raw(raw, source, zipped=True)
     if _JSON_START.match(raw):
-        return _load_json(raw, source)
+        return _read_json(raw, source)
     if _TIKTOKEN_LINE.match(raw):
         from .tiktoken import open_tiktoken
 
@@ -58,10 +68,14 @@ def load_bytes(
     return open_sentencepiece(raw, source)
 
 
-def _load_json(raw: bytes, source: str) -> Vocabulary:
-    """A BytePiece model or a ``tokenizer.json``, told by the shape of the object."""
+def _as_vocabulary(found: Model | Vocabulary) -> Vocabulary:
     from .bytepiece import BytePieceVocabulary
 
+    return BytePieceVocabulary(found) if isinstance(found, Model) else found
+
+
+def _read_json(raw: bytes, source: str) -> Model | Vocabulary:
+    """A BytePiece model or a ``tokenizer.json``, told by the shape of the object."""
     try:
         obj = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -78,7 +92,7 @@ def _load_json(raw: bytes, source: str) -> Vocabulary:
 
         return open_hf(obj, source)
     if isinstance(obj, dict) and all(isinstance(v, list) for v in obj.values()):
-        return BytePieceVocabulary(Model.from_raw(raw, source))
+        return Model.from_raw(raw, source)
     shape = type(obj).__name__ if not isinstance(obj, dict) else "an object"
     keys = ", ".join(list(map(str, obj))[:5]) if isinstance(obj, dict) else ""
     raise fail(
@@ -89,4 +103,4 @@ def _load_json(raw: bytes, source: str) -> Vocabulary:
     )
 
 
-__all__ = ["ModelFormatError", "load", "load_bytes"]
+__all__ = ["ModelFormatError", "load", "load_bytes", "read_bytes", "read_vocabulary"]

@@ -375,10 +375,9 @@ class NativeSentencePiece(Tokenizer):
     def __reduce__(self) -> tuple:
         return (_native_from_raw, (self.vocabulary.raw, self.vocabulary.source))
 
-    def _build_tries(self) -> None:
+    def piece_scores(self, model: Model) -> np.ndarray:
         # SentencePiece's raw scores, not the renormalized log p of the counts (see the class)
-        self._scores = self._exact
-        super()._build_tries()
+        return self._exact
 
     # ------------------------------------------------------------- SentencePiece ids
     def normalize(self, text: str) -> str:
