@@ -200,6 +200,25 @@ def test_sampling_gives_valid_varied_segmentations(vocabs, docs, name, alpha):
             vocab.sample(text, 1.5)
 
 
+@pytest.mark.parametrize("name, alpha", [("unigram", 0.2), ("bpe", 0.3)])
+def test_sampled_segmentations_tile_the_text(vocabs, name, alpha):
+    """What the playground's sampled panes show: the library's draw, as spans of the text."""
+    vocab = vocabs[name]
+    text = MIXED[0] + " " + MIXED[4]
+    data = text.encode()
+    seen = set()
+    for seed in range(6):
+        seg = vocab.segment(text, alpha, seed)
+        assert seg.alpha == alpha
+        assert seg.ends[-1] == len(data) and (np.diff(seg.ends) > 0).all()
+        drawn = vocab.sample_spans(text, alpha, seed).ids.tolist()
+        assert drawn == vocab.sample(text, alpha, seed)  # same seed, same draw
+        assert set(seg.ids.tolist()) <= set(drawn)  # tokens covering nothing new merge
+        seen.add(tuple(seg.ids.tolist()))
+    assert len(seen) > 1
+    assert set(vocab.segment(text).ids.tolist()) <= set(vocab.encode(text))
+
+
 # ---------------------------------------------------------------- native
 @pytest.mark.parametrize("name", ["unigram", "unigram-bytes"])
 def test_native_agrees_with_sentencepiece(vocabs, docs, name):
@@ -328,3 +347,16 @@ def test_shared_corpus_agreement(tmp_path):
     same, differ = agreement(vocab, texts)
     print(f"\nzh-en test corpus: native == sp.encode on {same} / {len(texts)} documents")
     assert same >= AGREEMENT * len(texts), _describe(vocab, texts, differ)
+
+
+@pytest.mark.parametrize("name", ["unigram-bytes", "bpe"])
+def test_unreachable_marks_pieces_their_own_text_does_not_give(vocabs, name):
+    vocab = vocabs[name]
+    mask = vocab.unreachable()
+    assert mask.shape == (vocab.vocab_size,)
+    assert (mask[vocab.special] == -1).all()
+    sp = vocab.sp
+    for i in np.flatnonzero(mask >= 0)[:200].tolist():
+        text = vocab.names[i].replace("\u2581", " ")
+        assert (mask[i] == 0) == (i in sp.encode(text)), vocab.names[i]
+    assert (mask == 0).sum() > 0.5 * (mask >= 0).sum()

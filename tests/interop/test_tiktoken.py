@@ -260,3 +260,17 @@ def test_spans_of_repaired_text_and_of_a_pattern_that_skips(tmp_path, ranks):
     data = text.encode()
     assert [data[s:e] for s, e in zip(spans.starts, spans.ends)] == skipping.tokenize(text)
     assert spans.starts[0] == 3
+
+
+def test_unreachable_pieces_are_the_ones_the_split_keeps_apart(tmp_path):
+    """A rank across the pattern's split ("e." : letters and punctuation part) is never
+    produced; the bytes themselves and merges inside a word are."""
+    tokens = [bytes([b]) for b in range(256)] + [b"th", b"the", b"e."]
+    path = tmp_path / "tiny.tiktoken"
+    path.write_bytes(rank_file({t: r for r, t in enumerate(tokens)}))
+    mask = load(path).unreachable()
+    assert mask.shape == (len(tokens),)
+    assert mask[256] == 0 and mask[257] == 0  # th, the
+    assert mask[258] == 1  # e.
+    assert mask[ord("a")] == 0
+    assert mask[0x80] == -1  # a continuation byte is no text on its own

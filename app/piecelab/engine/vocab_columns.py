@@ -93,9 +93,10 @@ def compact_count(x: float) -> str:
 
 @dataclass
 class VocabColumns:
-    """Every column of the table for one model, as arrays indexed like ``model.pieces``."""
+    """Every column of the table for one model, as arrays indexed like ``model.pieces``
+    (or like a read-only vocabulary's pieces, then with no ``model``)."""
 
-    model: Model
+    model: Model | None
     texts: list[str]  # pieces decoded with surrogateescape (stray bytes → U+DC80..)
     nbytes: np.ndarray
     nchars: np.ndarray  # whole characters: a stray byte of a cut character is not one
@@ -108,7 +109,13 @@ class VocabColumns:
 
     @classmethod
     def from_model(cls, model: Model) -> VocabColumns:
-        pieces = model.pieces
+        return cls.from_pieces(model.pieces, model.log_probs()[N_SPECIAL:], model)
+
+    @classmethod
+    def from_pieces(
+        cls, pieces: list[bytes], logp: np.ndarray, model: Model | None = None
+    ) -> VocabColumns:
+        """Columns of any list of pieces (another library's vocabulary, by id)."""
         texts = [p.decode("utf-8", "surrogateescape") for p in pieces]
         n = len(pieces)
         nbytes = np.fromiter(map(len, pieces), np.int64, n)
@@ -122,7 +129,7 @@ class VocabColumns:
             nbytes,
             npoints - stray,
             stray,
-            model.log_probs()[N_SPECIAL:],
+            np.asarray(logp, np.float64),
             script_classes(cp, cp_starts),
             np.array(sorted(range(n), key=pieces.__getitem__), np.int64),
             "\x00".join(texts),
@@ -137,7 +144,7 @@ class VocabColumns:
         return {
             "bytes": self.nbytes,
             "chars": self.nchars,
-            "count": self.model.counts,
+            "count": self.model.counts if self.model is not None else None,
             "log p": self.logp,
             "script": self.script,
         }.get(column)

@@ -153,8 +153,19 @@ def hf_json(model: Model | HoldsModel) -> str:
             InexactScoreWarning,
             stacklevel=3,
         )
+    head = _head()
+    text = json.dumps(head, ensure_ascii=False)[:-1]
+    vocab = ",\n".join(entries)
+    return (
+        f'{text},"model":{{"type":"Unigram","unk_id":null,"byte_fallback":false,'
+        f'"vocab":[\n{vocab}\n]}}}}\n'
+    )
+
+
+def _head() -> dict:
+    """Everything of the file but the vocabulary: NFC, line chunks, byte-level pieces."""
     byte_level = {"add_prefix_space": False, "trim_offsets": False, "use_regex": False}
-    head = {
+    return {
         "version": "1.0",
         "truncation": None,
         "padding": None,
@@ -187,12 +198,6 @@ def hf_json(model: Model | HoldsModel) -> str:
         "post_processor": None,
         "decoder": {"type": "ByteLevel", **byte_level},
     }
-    text = json.dumps(head, ensure_ascii=False)[:-1]
-    vocab = ",\n".join(entries)
-    return (
-        f'{text},"model":{{"type":"Unigram","unk_id":null,"byte_fallback":false,'
-        f'"vocab":[\n{vocab}\n]}}}}\n'
-    )
 
 
 def export_hf(model: Model | HoldsModel, path: str | os.PathLike[str]) -> Path:

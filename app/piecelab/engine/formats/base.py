@@ -131,6 +131,10 @@ class Vocabulary(ABC):
 
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         """One sampled segmentation's ids, where the library samples (see ``can_sample``)."""
+        return self.sample_spans(text, alpha, seed).ids.tolist()
+
+    def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
+        """:meth:`sample` with the byte spans of each token (as :meth:`spans`)."""
         raise SamplingUnavailable(f"{self.kind} vocabularies offer no sampling")
 
     def native(self) -> Tokenizer | None:
@@ -140,8 +144,9 @@ class Vocabulary(ABC):
     def id_to_piece(self, i: int) -> bytes:
         return self.pieces[i]
 
-    def segment(self, text: str) -> Segmentation:
-        """The tokens of ``text`` as a :class:`Segmentation` of its UTF-8, for display.
+    def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
+        """The tokens of ``text`` as a :class:`Segmentation` of its UTF-8, for display;
+        with ``alpha`` ≥ 0 a sampled one (:meth:`sample_spans`).
 
         Where the pieces spell the text (tiktoken, byte-level BPE) each token
         gets its own bytes.  Otherwise the library's spans decide, and text it
@@ -150,7 +155,7 @@ class Vocabulary(ABC):
         character, an added prefix) is shown merged into the one before it.
         """
         data = text.encode("utf-8")
-        sp = self.spans(text)
+        sp = self.spans(text) if alpha < 0 else self.sample_spans(text, alpha, seed)
         ids, pieces = sp.ids, self.pieces
         if b"".join(pieces[i] for i in ids.tolist()) == data:
             ends = np.cumsum([len(pieces[i]) for i in ids.tolist()], dtype=np.int64)
@@ -167,13 +172,34 @@ class Vocabulary(ABC):
             ids=np.asarray(ids, np.int64),
             ends=np.asarray(ends, np.int64),
             logps=np.asarray(scores, np.float64),
-            alpha=-1.0,
+            alpha=float(alpha) if alpha >= 0 else -1.0,
             char_of_byte=char_of_byte(data),
         )
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """Σ scores of the tokens (log p for Unigram kinds; NaN where scores are ranks)."""
         return float(seg.logps.sum())
+
+    def surface(self, i: int) -> str | None:
+        """The text that should encode to piece ``i`` (None where no text can be
+        given alone: special ids, pieces that are part of a character)."""
+        if self.special[i]:
+            return None
+        try:
+            return self.pieces[i].decode("utf-8") or None
+        except UnicodeDecodeError:
+            return None
+
+    def unreachable(self) -> np.ndarray:
+        """Per id: 1 where encoding the piece's own text (:meth:`surface`) does not
+        yield it, 0 where it does, −1 where that cannot be tried."""
+        out = np.full(self.vocab_size, -1, np.int8)
+        tried = [(i, t) for i in range(self.vocab_size) if (t := self.surface(i)) is not None]
+        if tried:
+            found = self.encode_batch([t for _, t in tried])
+            for (i, _), ids in zip(tried, found):
+                out[i] = 0 if i in ids else 1
+        return out
 
     def piece_table(self) -> list[Piece]:
         """Every entry, in id order."""

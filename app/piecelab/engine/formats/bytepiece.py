@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..model import N_SPECIAL, SPECIALS, Model
+from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
 from .base import Spans, Vocabulary
 
@@ -47,11 +48,26 @@ class BytePieceVocabulary(Vocabulary):
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         return self.tokenizer.encode(text, alpha=alpha, seed=seed)
 
+    def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
+        seg = self.tokenizer.segment(text, alpha, seed)
+        return Spans(seg.ids, seg.starts, seg.ends)
+
+    def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
+        return self.tokenizer.segment(text, alpha, seed)
+
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return self.tokenizer.encode_batch(texts)
 
     def count_tokens(self, texts: Sequence[str], workers: int | None = None) -> int:
         return self.tokenizer.count_tokens(texts, workers=workers)
+
+    def unreachable(self) -> np.ndarray:
+        """The engine's test (its Viterbi of each piece's bytes), over the ids."""
+        from ..edit import unreachable
+
+        out = np.full(self.vocab_size, -1, np.int8)
+        out[N_SPECIAL:] = unreachable(self.tokenizer.model)
+        return out
 
     def native(self) -> Tokenizer:
         return self.tokenizer

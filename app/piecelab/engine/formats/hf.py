@@ -37,6 +37,7 @@ class HFVocabulary(Vocabulary):
         self.byte_level = _mentions_byte_level(obj.get("pre_tokenizer")) or _mentions_byte_level(
             obj.get("decoder")
         )
+        self.metaspace = "Metaspace" in json.dumps([obj.get("pre_tokenizer"), obj.get("decoder")])
         n = tok.get_vocab_size(with_added_tokens=True)
         added = tok.get_added_tokens_decoder()
         n = max([n, *(i + 1 for i in added)])
@@ -66,6 +67,14 @@ class HFVocabulary(Vocabulary):
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text, add_special_tokens=False).ids)
 
+    def surface(self, i: int) -> str | None:
+        """The piece's text (``▁`` as a space under Metaspace); None for a WordPiece
+        continuation (``##ing`` is only reached after another piece)."""
+        if self.kind == "hf-wordpiece" and self.pieces[i].startswith(b"##"):
+            return None
+        text = super().surface(i)
+        return text.replace("\u2581", " ") if text is not None and self.metaspace else text
+
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         found = self._tok.encode_batch(list(texts), add_special_tokens=False)
         return [list(e.ids) for e in found]
@@ -80,7 +89,9 @@ class HFVocabulary(Vocabulary):
         byte tokens) share its offsets in ``tokenizers``; here they split its bytes
         in order where their pieces add up to exactly that character's bytes.
         """
-        enc = self._tok.encode(text, add_special_tokens=False)
+        return self._spans(self._tok.encode(text, add_special_tokens=False), text)
+
+    def _spans(self, enc: Any, text: str) -> Spans:
         ids = np.array(enc.ids, dtype=np.int64)
         byte_at = np.zeros(len(text) + 1, dtype=np.int64)
         if text:
@@ -115,6 +126,16 @@ class HFVocabulary(Vocabulary):
         """
         if not self.can_sample:
             return super().sample(text, alpha, seed)
+        return list(self._dropout_for(alpha).encode(text, add_special_tokens=False).ids)
+
+    def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
+        """:meth:`sample` with the byte spans of its tokens (as :meth:`spans`)."""
+        if not self.can_sample:
+            return super().sample_spans(text, alpha, seed)
+        return self._spans(self._dropout_for(alpha).encode(text, add_special_tokens=False), text)
+
+    def _dropout_for(self, alpha: float) -> Any:
+        """This tokenizer with BPE-dropout ``alpha`` (one copy per probability)."""
         a = float(alpha)
         if not math.isfinite(a):
             raise ValueError(f"alpha must be a finite number, got {alpha!r}")
@@ -126,7 +147,7 @@ class HFVocabulary(Vocabulary):
             obj = copy.deepcopy(self._obj)
             obj["model"]["dropout"] = p
             tok = self._dropout[p] = Tokenizer.from_str(json.dumps(obj))
-        return list(tok.encode(text, add_special_tokens=False).ids)
+        return tok
 
 
 def _mentions_byte_level(part: object) -> bool:

@@ -93,12 +93,21 @@ def _piece_bytes(text: str, kind: int) -> bytes:
     return text.encode("utf-8")
 
 
-def _encode_proto(sp: Any, text: str) -> Any:
+def _encode_proto(sp: Any, text: str, **options: Any) -> Any:
     """``SentencePieceText`` of ``text`` (pieces with byte offsets), across library versions."""
     try:
-        return sp.encode(text, return_type="proto")
+        return sp.encode(text, return_type="proto", **options)
     except TypeError:  # releases before return_type= (0.1.99, 0.2.0)
-        return sp.encode(text, out_type="immutable_proto")
+        return sp.encode(text, out_type="immutable_proto", **options)
+
+
+def _spans(proto: Any) -> Spans:
+    pieces = proto.pieces
+    n = len(pieces)
+    ids = np.fromiter((p.id for p in pieces), np.int64, n)
+    starts = np.fromiter((p.begin for p in pieces), np.int64, n)
+    ends = np.fromiter((p.end for p in pieces), np.int64, n)
+    return Spans(ids, starts, ends)
 
 
 def _check_text(text: object) -> str:
@@ -145,12 +154,7 @@ class SentencePieceVocabulary(Vocabulary):
         A byte-fallback character spans its last byte piece; the ones before it
         cover nothing (``start == end``), as SentencePiece reports them.
         """
-        pieces = _encode_proto(self.sp, _check_text(text)).pieces
-        n = len(pieces)
-        ids = np.fromiter((p.id for p in pieces), np.int64, n)
-        starts = np.fromiter((p.begin for p in pieces), np.int64, n)
-        ends = np.fromiter((p.end for p in pieces), np.int64, n)
-        return Spans(ids, starts, ends)
+        return _spans(_encode_proto(self.sp, _check_text(text)))
 
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         """A sampled segmentation by SentencePiece: Unigram sampling or BPE-dropout.
@@ -162,10 +166,21 @@ class SentencePieceVocabulary(Vocabulary):
         process (``sentencepiece.set_random_generator_seed``); without one the
         library's own sequence continues.
         """
-        a = check_alpha(alpha)
+        options = self._sampling(alpha, seed)
         text = _check_text(text)
+        return self.sp.encode(text, **options) if options else self.encode(text)
+
+    def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
+        """:meth:`sample` with SentencePiece's byte offsets (as :meth:`spans`)."""
+        options = self._sampling(alpha, seed)
+        text = _check_text(text)
+        return _spans(_encode_proto(self.sp, text, **options)) if options else self.spans(text)
+
+    def _sampling(self, alpha: float, seed: int | None) -> dict[str, object]:
+        """The library's sampling options for ``alpha`` (none: α < 0), seeding it first."""
+        a = check_alpha(alpha)
         if a < 0:
-            return self.encode(text)
+            return {}
         if self.kind == "sentencepiece-bpe" and a > 1:
             raise ValueError(f"alpha is BPE-dropout's probability: 0 ≤ alpha ≤ 1, got {a}")
         if seed is not None:
@@ -173,8 +188,15 @@ class SentencePieceVocabulary(Vocabulary):
 
             spm.set_random_generator_seed(kernel_seed(seed) % (1 << 32))
         if self.kind == "sentencepiece-bpe":
-            return self.sp.encode(text, enable_sampling=True, alpha=a)
-        return self.sp.encode(text, enable_sampling=True, alpha=a, nbest_size=-1)
+            return {"enable_sampling": True, "alpha": a}
+        return {"enable_sampling": True, "alpha": a, "nbest_size": -1}
+
+    def surface(self, i: int) -> str | None:
+        """The piece's text with ``▁`` as the space it stands for (byte pieces: None)."""
+        if self.types[i] == BYTE:
+            return None
+        text = super().surface(i)
+        return text.replace("\u2581", " ") if text is not None else None
 
     def native(self) -> NativeSentencePiece | None:
         """piecelab's engine with SentencePiece's ids (Unigram only), built once.
@@ -527,6 +549,10 @@ class NativeSentencePiece(Tokenizer):
         """The k best segmentations of the normalized text (engine ids; see :meth:`sp_ids`)."""
         self.wait_ready()
         return super().top_k(self.normalize(text), k, alpha)
+
+    def count_segmentations(self, text: str) -> int:
+        """How many segmentations the normalized text has (what :meth:`top_k` ranks)."""
+        return super().count_segmentations(self.normalize(text))
 
 
 def _sub_seed(seed: int | None, k: int) -> int | None:
