@@ -1,12 +1,17 @@
-"""The field's vocabularies in the workbench: opened through File ▸ Open and drag and drop,
-they segment the editor text as model B in Compare, through their own library."""
+"""The field's vocabularies in the workbench: File ▸ Open and drag and drop open them as
+the model (read-only), segmented by their own library in every pane, listed in the
+Vocabulary view with their scores or ranks and reachability, measured on held-out text."""
 
 from __future__ import annotations
 
 import base64
+import io
 
+import numpy as np
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from piecelab.engine import CorpusOptions
 
 from .conftest import save_screenshot
 from .test_main_window import LOAD_MS, drop, open_and_wait
@@ -29,69 +34,185 @@ def hf_bpe_file(tmp_path_factory, docs):
     tok.train_from_iterator(docs[:300], trainer)
     path = tmp_path_factory.mktemp("hf") / "tokenizer.json"
     tok.save(str(path))
-    return path, tok
+    return path, tokenizers.Tokenizer.from_file(str(path))
+
+
+@pytest.fixture(scope="module")
+def sp_unigram_file(tmp_path_factory, docs):
+    """A SentencePiece Unigram model trained here (offline)."""
+    spm = pytest.importorskip("sentencepiece")
+    out = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(docs),
+        model_writer=out,
+        model_type="unigram",
+        vocab_size=500,
+        character_coverage=0.9995,
+        byte_fallback=True,
+        num_threads=1,
+        minloglevel=2,
+    )
+    path = tmp_path_factory.mktemp("sp") / "unigram.model"
+    path.write_bytes(out.getvalue())
+    return path, spm.SentencePieceProcessor(model_file=str(path))
 
 
 @pytest.fixture(scope="module")
 def tiktoken_file(tmp_path_factory):
-    """A rank file: the 256 bytes, then merges that a BPE reaches."""
-    ranks = [bytes([b]) for b in range(256)] + [b"th", b"the", b" the", b"er", b"ers"]
+    """A rank file: the 256 bytes, then merges a BPE reaches, and "e." that the split
+    pattern keeps apart (so no text gives it)."""
+    ranks = [bytes([b]) for b in range(256)] + [b"th", b"the", b" the", b"er", b"e."]
     lines = [f"{base64.b64encode(t).decode()} {r}" for r, t in enumerate(ranks)]
     path = tmp_path_factory.mktemp("tt") / "tiny.tiktoken"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def _wait_for_b(qtbot, window):
-    compare = window.playground.compare
-    qtbot.waitUntil(lambda: compare.secondary is not None, timeout=LOAD_MS)
-    compare.set_text(TEXT)
-    return compare
+def _menu_open(qtbot, window, path, monkeypatch) -> None:
+    """File ▸ Open model… with the dialog answering ``path``; waits for it to load."""
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    file_menu = next(a for a in window.menuBar().actions() if "File" in a.text()).menu()
+    action = next(a for a in file_menu.actions() if a.text().startswith("&Open model"))
+    with qtbot.waitSignal(window.workspace.modelChanged, timeout=LOAD_MS):
+        action.trigger()
 
 
-def test_file_open_puts_a_tokenizer_json_beside_the_model(
+def _show_text(qtbot, window) -> None:
+    pg = window.playground
+    with qtbot.waitSignal(pg.refreshed, timeout=LOAD_MS):
+        pg.editor.setPlainText(TEXT)
+
+
+def _vocab_rows(qtbot, window, n: int):
+    """The Vocabulary view's read-only table, once it lists ``n`` ids."""
+    view = window.vocab_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.foreign_model.rowCount() == n, timeout=LOAD_MS)
+    assert view.tables.currentWidget() is view.foreign_table
+    return view
+
+
+def test_a_tokenizer_json_opens_as_the_model_in_every_view(
     qtbot, settle, window, model_path, hf_bpe_file, monkeypatch
 ):
     path, reference = hf_bpe_file
     open_and_wait(qtbot, window, model_path)
-    model_a = window.workspace.model
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    file_menu = next(a for a in window.menuBar().actions() if "File" in a.text()).menu()
-    next(a for a in file_menu.actions() if a.text().startswith("&Open model")).trigger()
-    compare = _wait_for_b(qtbot, window)
-    assert window.workspace.model is model_a  # the model being edited stays
-    assert window.playground.tabs.currentWidget() is compare
-    assert "hf-bpe" in compare.path_label.text()
-    seg = compare.pane_b.view.segmentation
-    assert seg is not None
-    assert seg.ids.tolist() == reference.encode(TEXT, add_special_tokens=False).ids
+    _menu_open(qtbot, window, path, monkeypatch)
+    ws, pg = window.workspace, window.playground
+    assert ws.vocabulary is not None and ws.kind == "hf-bpe"
+    assert ws.model is None  # nothing to edit or to overwrite
+    assert "read-only" in window.windowTitle()
+    _show_text(qtbot, window)
+    expected = reference.encode(TEXT, add_special_tokens=False).ids
+    seg = pg.viterbi.segmentation
+    assert seg.ids.tolist() == expected
     assert b"".join(seg.pieces) == TEXT.encode()
-    tip = compare.pane_b.view.tooltip_text(0)
+    tip = pg.viterbi.view.tooltip_text(0)
     assert "<b>rank</b>" in tip and "<b>count</b>" not in tip
-    save_screenshot(compare, "compare-hf-bpe")
+    # sampled panes: BPE-dropout by the library, tiling the same text
+    sample = pg.samples[0].segmentation
+    assert sample is not None and b"".join(sample.pieces) == TEXT.encode()
+    assert "own sampler" in pg.samples[0].stats.text()
+    # the ids view: the library's ids; the sampling distribution says why it has none
+    pg.tabs.setCurrentWidget(pg.ids)
+    qtbot.waitUntil(lambda: pg.ids.ids == expected, timeout=LOAD_MS)
+    assert not pg.ids.bos.isEnabled()
+    pg.tabs.setCurrentWidget(pg.distribution)
+    pg.distribution.compute()
+    assert "hf-bpe is not one" in pg.distribution.figure.text()
+    save_screenshot(window, "foreign-hf-bpe-playground")
+    # the vocabulary view lists every id with its rank, and nothing can be edited
+    view = _vocab_rows(qtbot, window, reference.get_vocab_size())
+    assert view.foreign_model.headers[4] == "rank"
+    assert not view.actions["delete"].isEnabled() and not view.actions["add"].isEnabled()
+    assert not view.actions["save"].isEnabled()
+    longer = sum(len(p) >= 3 for p in ws.vocabulary.pieces)
+    assert 0 < longer < reference.get_vocab_size()
+    view.filters.min_bytes.setValue(3)
+    qtbot.waitUntil(lambda: view.foreign_model.rowCount() == longer, timeout=10_000)
+    rows = view.foreign_model.rows
+    assert all(len(ws.vocabulary.pieces[i]) >= 3 for i in rows.tolist())
+    save_screenshot(view, "foreign-hf-bpe-vocabulary")
+    # File ▸ Save cannot overwrite the tokenizer.json with a BytePiece model
+    before = path.read_bytes()
+    assert not window.save()
+    assert path.read_bytes() == before
     settle()
 
 
-def test_a_dropped_tiktoken_file_segments_as_model_b(
+def test_a_dropped_tiktoken_file_shows_ranks_and_unreachable_pieces(
     qtbot, settle, window, model_path, tiktoken_file
 ):
     open_and_wait(qtbot, window, model_path)
-    drop(window, tiktoken_file)
-    compare = _wait_for_b(qtbot, window)
-    assert "tiktoken" in compare.path_label.text()
-    seg = compare.pane_b.view.segmentation
+    with qtbot.waitSignal(window.workspace.modelChanged, timeout=LOAD_MS):
+        drop(window, tiktoken_file)
+    pg = window.playground
+    _show_text(qtbot, window)
+    seg = pg.viterbi.segmentation
     assert b"".join(seg.pieces) == TEXT.encode()
-    assert 256 + 2 in seg.ids.tolist() or 256 + 1 in seg.ids.tolist()  # "the" merges
+    assert 258 in seg.ids.tolist()  # " the" (the split pattern keeps the space)
+    assert "No sampling" in pg.samples[0].stats.text()
+    view = _vocab_rows(qtbot, window, 261)
+    view.filters.flags["unreachable_only"].setChecked(True)
+    qtbot.waitUntil(lambda: view.foreign_model.rowCount() == 1, timeout=10_000)
+    assert view.foreign_model.data(view.foreign_model.index(0, 0), 0) == "260"  # "e."
     settle()
 
 
-def test_a_broken_foreign_file_is_reported_by_name(qtbot, settle, window, model_path, tmp_path):
+def test_a_sentencepiece_unigram_model_samples_exactly(
+    qtbot, settle, window, model_path, sp_unigram_file, docs, monkeypatch, tmp_path
+):
+    path, sp = sp_unigram_file
     open_and_wait(qtbot, window, model_path)
+    _menu_open(qtbot, window, path, monkeypatch)
+    ws, pg = window.workspace, window.playground
+    assert ws.kind == "sentencepiece-unigram" and ws.native is not None
+    _show_text(qtbot, window)
+    assert pg.viterbi.segmentation is not None
+    pg.tabs.setCurrentWidget(pg.ids)
+    qtbot.waitUntil(lambda: pg.ids.ids == sp.encode(TEXT), timeout=LOAD_MS)
+    # piecelab's exact engine on SentencePiece's lattice: top-k probabilities and draws
+    pg.tabs.setCurrentWidget(pg.distribution)
+    pg.distribution.text_edit.setText("the lowest layers")
+    with qtbot.waitSignal(pg.distribution.computed, timeout=LOAD_MS):
+        pg.distribution.compute()
+    exact = pg.distribution.exact
+    assert len(exact) > 1 and 0 < float(np.sum(exact)) <= 1.0 + 1e-9
+    view = _vocab_rows(qtbot, window, sp.get_piece_size())
+    assert view.foreign_model.headers[4] == "log p"
+    # held-out bytes per token, counted with SentencePiece's own ids
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(docs[:200]), encoding="utf-8")
+    ws.set_corpus([corpus], CorpusOptions(heldout=0.2))
+    qtbot.waitUntil(lambda: "bytes/token" in view.heldout_label.text(), timeout=LOAD_MS)
+    settle()
+
+
+def test_back_to_a_bytepiece_model_the_table_is_editable_again(
+    qtbot, settle, window, model_path, tiktoken_file
+):
+    open_and_wait(qtbot, window, tiktoken_file)
+    _vocab_rows(qtbot, window, 261)
+    open_and_wait(qtbot, window, model_path)
+    view = window.vocab_view
+    assert window.workspace.vocabulary is None
+    assert view.tables.currentWidget() is view.table
+    qtbot.waitUntil(lambda: view.table_model.rowCount() > 0, timeout=LOAD_MS)
+    assert view.actions["save_as"].isEnabled()
+    settle()
+
+
+def test_a_broken_foreign_file_is_reported_by_name(
+    qtbot, settle, window, model_path, tmp_path, monkeypatch
+):
+    open_and_wait(qtbot, window, model_path)
+    model = window.workspace.model
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
     bad = tmp_path / "broken.model"
     bad.write_bytes(b"\x0a\xff\xff\xff\x0f garbage that is not a protobuf")
-    window.open_path(bad)
-    compare = window.playground.compare
-    qtbot.waitUntil(lambda: "Could not open" in compare.path_label.text(), timeout=LOAD_MS)
-    assert "broken.model" in compare.path_label.text()
-    assert compare.secondary is None
+    with qtbot.waitSignal(window.workspace.modelFailed, timeout=LOAD_MS):
+        window.open_path(bad)
+    assert len(shown) == 1 and "broken.model" in shown[0] and "protobuf" in shown[0]
+    assert window.workspace.model is model  # the model that was open stays
     settle()

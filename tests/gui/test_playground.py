@@ -476,7 +476,7 @@ def test_a_bad_model_file_shows_a_clear_message(qtbot, settle, window, tmp_path,
         drop_files(window, [bad])
     assert len(shown) == 1
     _title, message = shown[0]
-    assert "bad.model" in message and "not a BytePiece model" in message
+    assert "bad.model" in message and "neither a BytePiece model" in message
     assert "Traceback" not in message
     assert window.recent_files() == []
     broken = tmp_path / "broken.zip"

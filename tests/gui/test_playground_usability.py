@@ -353,7 +353,8 @@ def test_empty_states_say_what_to_do(qtbot, model_path, tmp_path, settle):
     bad = tmp_path / "bad.model"
     bad.write_text("[]")
     pg.tabs.setCurrentWidget(pg.compare)
-    with qtbot.waitSignal(pg.workspace.modelFailed, timeout=LOAD_MS):
+    with qtbot.waitSignal(pg.workspace.compareFailed, timeout=LOAD_MS) as failed:
         pg.compare.open_model(bad)
     assert "Could not open bad.model" in pg.compare.path_label.text()
+    assert "JSON of another shape" in failed.args[0]
     settle()

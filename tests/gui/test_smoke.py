@@ -37,7 +37,7 @@ def test_smoke_test_fails_clearly_on_a_bad_model(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 1
-    assert "bad.model" in proc.stderr and "not a BytePiece model" in proc.stderr
+    assert "bad.model" in proc.stderr and "neither a BytePiece model" in proc.stderr
 
 
 def test_no_display_is_a_clear_message_not_a_crash(monkeypatch, capsys):

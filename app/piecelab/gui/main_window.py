@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from .._version import __version__
-from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, is_bytepiece_file, looks_like_model
+from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, looks_like_model
 from ..paths import example_models, icon_path
 from . import saving
 from .autosave import install_autosave
 from .corpus import CorpusView
+from .exporting import ExportMenu
 from .help import ShortcutsDialog, TextDialog, guide_text, readme_text
 from .playground import Playground
 from .state import Workspace
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(
             self._action("Save model &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         )
+        self.export_menu = ExportMenu(self.workspace, self)
+        file_menu.addMenu(self.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         help_menu = self.menuBar().addMenu("&Help")
@@ -174,24 +177,10 @@ class MainWindow(QMainWindow):
         """Open a model the user chose (asking first about unsaved edits); it joins the
         recent files once it loads.  False if the user kept the current model."""
         path = Path(path)
-        if path.is_file() and not is_bytepiece_file(path):
-            return self._open_foreign(path)
         if not saving.confirm_replace(self, self.workspace):
             return False
         self._pending_recent = path.resolve()
         self.workspace.open_model(self._pending_recent)
-        return True
-
-    def _open_foreign(self, path: Path) -> bool:
-        """Another library's vocabulary (SentencePiece, tokenizer.json, tiktoken): it opens
-        as model B in Compare, beside the model being edited, which stays."""
-        self.tabs.setCurrentWidget(self.playground)
-        self.playground.tabs.setCurrentWidget(self.playground.compare)
-        self.playground.compare.open_model(path)
-        self.say(
-            f"{path.name} is not a BytePiece model: it opens as model B in Compare, "
-            "segmented by its own library"
-        )
         return True
 
     def recent_files(self) -> list[str]:
@@ -253,10 +242,11 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         ws = self.workspace
         star = " *" if ws.dirty else ""
-        title = f"piecelab — {ws.model_label}{star}" if ws.model is not None else "piecelab"
+        shown = ws.viewer
+        title = f"piecelab — {ws.model_label}{star}" if shown is not None else "piecelab"
         self.setWindowTitle(title)
-        if ws.tokenizer is not None:
-            self.model_info.setText(f"{ws.model_label}: {ws.tokenizer.vocab_size:,} ids{star}")
+        if shown is not None:
+            self.model_info.setText(f"{ws.model_label}: {shown.vocab_size:,} ids{star}")
 
     def say(self, text: str) -> None:
         """A message of a view: shown long enough to read, then it gives way."""
@@ -279,7 +269,12 @@ class MainWindow(QMainWindow):
     def _model_changed(self) -> None:
         ws = self.workspace
         self._update_title()
-        self.statusBar().showMessage(f"Opened {ws.model_label}: {ws.tokenizer.vocab_size:,} ids")
+        shown = ws.viewer
+        assert shown is not None
+        said = f"Opened {ws.model_label}: {shown.vocab_size:,} ids"
+        if ws.vocabulary is not None:
+            said += " · segmented by its own library; open a BytePiece model to edit"
+        self.statusBar().showMessage(said)
         if self._pending_recent is not None and ws.model_path == self._pending_recent:
             self._add_recent(self._pending_recent)
         self._pending_recent = None

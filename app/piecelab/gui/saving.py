@@ -21,9 +21,18 @@ def app_data_dir() -> Path:
     return Path(base or Path.home() / ".piecelab")
 
 
+def _nothing_to_save(workspace: Workspace) -> bool:
+    """No BytePiece model: say why when another library's vocabulary is open."""
+    if workspace.model is not None:
+        return False
+    if workspace.vocabulary is not None:
+        workspace.say(f"A {workspace.kind} vocabulary is read-only here: nothing to save")
+    return True
+
+
 def save(parent: QWidget, workspace: Workspace) -> bool:
     """Save to the model's own file (asks for one if it has none, or it is a .zip)."""
-    if workspace.model is None:
+    if _nothing_to_save(workspace):
         return False
     path = workspace.model_path
     if path is None or path.suffix.lower() not in SAVABLE_SUFFIXES or bundled(path):
@@ -33,7 +42,7 @@ def save(parent: QWidget, workspace: Workspace) -> bool:
 
 def save_as(parent: QWidget, workspace: Workspace) -> bool:
     """Ask where, then save there; False if the user cancelled or the save failed."""
-    if workspace.model is None:
+    if _nothing_to_save(workspace):
         return False
     current = workspace.model_path
     start = ""

@@ -24,6 +24,7 @@ from ..engine import (
     Vocabulary,
     build_tokenizer,
     load,
+    read_vocabulary,
     sample_documents,
 )
 from .worker import Job, Latest, run_in_thread
@@ -77,14 +78,19 @@ class Workspace(QObject):
     modelFailed = Signal(str)
     dirtyChanged = Signal(bool)
     compareChanged = Signal()
+    compareFailed = Signal(str)  # model B could not be opened (Compare shows why)
     corpusChanged = Signal()
     runsChanged = Signal()
     message = Signal(str)  # something the user should read in the status bar
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.model: Model | None = None
+        self.model: Model | None = None  # the BytePiece model being edited
         self.tokenizer: Tokenizer | None = None
+        # instead of a model: another library's vocabulary (read-only), and piecelab's
+        # engine for it where exact (SentencePiece Unigram: exact sampling, top-k)
+        self.vocabulary: Vocabulary | None = None
+        self.native: Tokenizer | None = None
         self.preview_tokenizer: PreviewTokenizer | None = None  # until ``tokenizer`` is ready
         self.model_path: Path | None = None
         self.model_label = ""  # what a model without a file is called (e.g. "run 2, 16,000")
@@ -104,11 +110,54 @@ class Workspace(QObject):
         self._compare_requests = Latest()
 
     # ------------------------------------------------------------------ model
+    @property
+    def viewer(self) -> Tokenizer | Vocabulary | None:
+        """What segments text for the views: the model's tokenizer, or the vocabulary."""
+        return self.vocabulary if self.vocabulary is not None else self.tokenizer
+
+    @property
+    def kind(self) -> str:
+        return self.vocabulary.kind if self.vocabulary is not None else "bytepiece"
+
     def open_model(self, path: str | Path) -> None:
-        """Load a model in the background: a preview first, then the compiled tokenizer."""
+        """Load a model in the background: a preview first, then the compiled tokenizer.
+
+        Another library's vocabulary (told by content) opens read-only: it
+        segments through its own library, and nothing can overwrite its file.
+        """
         path = Path(path)
         self.modelLoading.emit(str(path))
-        self._load(path, path, edited=False, label=path.name)
+        self.loading = True
+        ticket = self._model_requests.ticket()
+
+        def read() -> Model | tuple[Vocabulary, Tokenizer | None]:
+            found = read_vocabulary(path)
+            if isinstance(found, Model):
+                return found
+            native = found.native()
+            if native is not None:
+                native.wait_ready()
+            return found, native
+
+        def opened(found: Model | tuple[Vocabulary, Tokenizer | None]) -> None:
+            if isinstance(found, Model):
+                self._load(found, path, edited=False, label=path.name)
+            else:
+                self._adopt_vocabulary(*found, path)
+
+        run_in_thread(read, opened, self._failed, self, self._model_requests, ticket)
+
+    def _adopt_vocabulary(self, vocab: Vocabulary, native: Tokenizer | None, path: Path) -> None:
+        self.loading = False
+        self.preview_tokenizer = None
+        self.vocabulary, self.native = vocab, native
+        self.tokenizer = self.model = self.saved_model = None
+        self.model_path = path
+        self.model_label = f"{path.name} ({vocab.kind}, read-only)"
+        self.has_edits = False
+        self._set_dirty(False)
+        self.pinned.clear()
+        self.modelChanged.emit()
 
     def set_model(
         self,
@@ -160,6 +209,7 @@ class Workspace(QObject):
     def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool, label: str) -> None:
         self.loading = False
         self.preview_tokenizer = None
+        self.vocabulary = self.native = None
         self.tokenizer = tok
         self.model = tok.model
         self.model_path = path
@@ -217,7 +267,7 @@ class Workspace(QObject):
             self.compare_tokenizer, self.compare_path = tok, path
             self.compareChanged.emit()
 
-        run_in_thread(build, done, self._failed, self, self._compare_requests)
+        run_in_thread(build, done, self.compareFailed.emit, self, self._compare_requests)
 
     # ------------------------------------------------------------------ corpus
     def set_corpus(self, paths: list[Path], options: CorpusOptions | None = None) -> None:

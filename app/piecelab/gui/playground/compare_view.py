@@ -39,7 +39,7 @@ class CompareView(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.primary: Tokenizer | None = None
+        self.primary: Tokenizer | Vocabulary | None = None
         self.secondary: Tokenizer | Vocabulary | None = None
         self.text = ""
         self.loading: Path | None = None  # the second model being opened
@@ -66,7 +66,7 @@ class CompareView(QWidget):
             pane.view.hovered.connect(self.hovered)
         self.open_button.clicked.connect(self.open_dialog)
         workspace.compareChanged.connect(self._compare_arrived)
-        workspace.modelFailed.connect(self._compare_failed)
+        workspace.compareFailed.connect(self._compare_failed)
 
     def views(self) -> list[TokenView]:
         return [self.pane_a.view, self.pane_b.view]
@@ -84,11 +84,11 @@ class CompareView(QWidget):
         self.workspace.open_compare_model(path)
 
     def _compare_failed(self, message: str) -> None:
-        """A failed load: if it was ours, say so instead of "Loading …" forever."""
-        if self.loading is None or self.loading.name not in message:
-            return
-        name, self.loading = self.loading.name, None
+        """Model B did not open: say why here, instead of "Loading …" forever."""
+        name = self.loading.name if self.loading is not None else "the second model"
+        self.loading = None
         self.path_label.setText(f"Could not open {name} as the second model: {message}")
+        self.workspace.say(f"Could not open {name} as the second model")
 
     def _compare_arrived(self) -> None:
         """The workspace built and warmed the second model; show it."""
@@ -104,7 +104,7 @@ class CompareView(QWidget):
         self.pane_b.set_title(f"B: {name}")
         self.render()
 
-    def set_primary(self, tok: Tokenizer) -> None:
+    def set_primary(self, tok: Tokenizer | Vocabulary) -> None:
         self.primary = tok
         path = self.workspace.model_path
         self.pane_a.set_title(f"A: {path.name if path is not None else 'current model'}")

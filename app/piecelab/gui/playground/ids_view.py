@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import Tokenizer, parse_ids
+from ...engine import SamplingUnavailable, Tokenizer, Vocabulary, parse_ids
 from .token_labels import display_label
 
 _ERROR_STYLE = "color: #d62728;"
@@ -28,7 +28,7 @@ EMPTY_TEXT = "The editor is empty: type some text to see its ids here."
 class IdsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tokenizer: Tokenizer | None = None
+        self.tokenizer: Tokenizer | Vocabulary | None = None
         self.ids: list[int] = []
         self.mode = QComboBox()
         self.mode.addItems(["Deterministic (Viterbi)", "Sampled (α, seed of the first sample)"])
@@ -81,9 +81,16 @@ class IdsView(QWidget):
             box.toggled.connect(self._update_ids)
         self.mode.currentIndexChanged.connect(self._update_ids)
 
-    def show_text(self, tok: Tokenizer, text: str, alpha: float, seed: int) -> None:
-        """Show the ids of ``text`` (sampled mode uses ``alpha`` and ``seed``)."""
+    def show_text(self, tok: Tokenizer | Vocabulary, text: str, alpha: float, seed: int) -> None:
+        """Show the ids of ``text`` (sampled mode uses ``alpha`` and ``seed``); another
+        library's vocabulary gives its own ids, without <bos>/<eos> (it names its own)."""
         self.tokenizer = tok
+        foreign = isinstance(tok, Vocabulary)
+        for box in (self.bos, self.eos):
+            box.setEnabled(not foreign)
+            box.setToolTip(
+                "Another library's vocabulary adds its own special ids" if foreign else ""
+            )
         self._source = (text, alpha, seed)
         self._update_ids()
         self.decode()
@@ -95,13 +102,21 @@ class IdsView(QWidget):
         text, alpha, seed = self._source
         sampled = self.mode.currentIndex() == 1
         try:
-            self.ids = tok.encode(
-                text,
-                add_bos=self.bos.isChecked(),
-                add_eos=self.eos.isChecked(),
-                alpha=alpha if sampled else -1,
-                seed=seed,
-            )
+            if isinstance(tok, Vocabulary):
+                self.ids = tok.sample(text, alpha, seed) if sampled else tok.encode(text)
+            else:
+                self.ids = tok.encode(
+                    text,
+                    add_bos=self.bos.isChecked(),
+                    add_eos=self.eos.isChecked(),
+                    alpha=alpha if sampled else -1,
+                    seed=seed,
+                )
+        except SamplingUnavailable as exc:
+            self.ids = []
+            self.ids_text.setPlainText("")
+            self.summary.setText(f"No sampled ids: {exc}")
+            return
         except ValueError as exc:
             self.ids = []
             self.ids_text.setPlainText("")

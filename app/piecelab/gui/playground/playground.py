@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import Segmentation, Tokenizer, looks_like_model
+from ...engine import SamplingUnavailable, Segmentation, Tokenizer, Vocabulary, looks_like_model
 from ..state import Workspace
 from ..widgets import debounce
 from .compare_view import CompareView
@@ -93,7 +93,7 @@ class Playground(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.tokenizer: Tokenizer | None = None
+        self.tokenizer: Tokenizer | Vocabulary | None = None
         self.controls = SamplingControls()
         self.editor = Editor(SAMPLE_TEXT)
         self.viterbi = SegmentationPane("Deterministic (Viterbi)")
@@ -156,8 +156,9 @@ class Playground(QWidget):
 
     # ------------------------------------------------------------- model
     def _model_arrived(self) -> None:
-        """The workspace built and warmed a model (its kernels are compiled): show it."""
-        tok = self.workspace.tokenizer
+        """The workspace built and warmed a model (its kernels are compiled), or opened
+        another library's vocabulary: show it."""
+        tok = self.workspace.viewer
         if tok is not None:
             self.set_tokenizer(tok)
 
@@ -176,10 +177,22 @@ class Playground(QWidget):
         """Whether the panes show a preview (the kernels are still being prepared)."""
         return getattr(self.tokenizer, "preview", False)
 
-    def set_tokenizer(self, tok: Tokenizer) -> None:
-        """Show ``tok``'s segmentations (its kernels must already be compiled)."""
+    def set_tokenizer(self, tok: Tokenizer | Vocabulary) -> None:
+        """Show ``tok``'s segmentations (its kernels must already be compiled).
+
+        Another library's vocabulary segments the panes itself; the sampling
+        distribution needs piecelab's exact engine for it (SentencePiece Unigram).
+        """
         self.tokenizer = tok
-        self.distribution.set_tokenizer(tok)
+        if isinstance(tok, Vocabulary):
+            native = self.workspace.native
+            why = (
+                f"The exact sampling distribution needs piecelab's engine, which runs "
+                f"BytePiece and SentencePiece Unigram vocabularies; {tok.kind} is not one."
+            )
+            self.distribution.set_tokenizer(native, "" if native is not None else why)
+        else:
+            self.distribution.set_tokenizer(tok)
         self.compare.set_primary(tok)
         self.refresh()
         self.tokenizerReady.emit()
@@ -231,6 +244,10 @@ class Playground(QWidget):
             pane.set_title(f"Sampled (α={c.alpha:g}, seed {seed})")
             try:
                 sample = tok.segment(text, alpha=c.alpha, seed=seed)
+            except SamplingUnavailable as exc:
+                pane.set_title("Sampled")
+                pane.show_message(f"No sampling: {exc}.")
+                continue
             except ValueError as exc:  # the preview samples only where the kernels are linear
                 if not self.previewing:
                     raise

@@ -51,6 +51,7 @@ class SamplingView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tokenizer: Tokenizer | None = None
+        self.unavailable = ""  # why there is no distribution to show (another library's kind)
         self.alpha, self.seed = 0.3, 0
         self.labels: list[str] = []  # segmentations as pieces joined with │ ("other" last)
         self.exact = np.zeros(0)
@@ -131,8 +132,10 @@ class SamplingView(QWidget):
         return row
 
     # ------------------------------------------------------------- inputs
-    def set_tokenizer(self, tok: Tokenizer) -> None:
+    def set_tokenizer(self, tok: Tokenizer | None, unavailable: str = "") -> None:
+        """Show ``tok``'s distribution; None with ``unavailable``: why there is none."""
         self.tokenizer = tok
+        self.unavailable = unavailable
         self._changed()
 
     def set_sampling(self, alpha: float, seed: int) -> None:
@@ -214,7 +217,7 @@ class SamplingView(QWidget):
         self._timer.stop()
         tok = self.tokenizer
         if tok is None:
-            self._show_message(NO_MODEL)
+            self._show_message(self.unavailable or NO_MODEL)
             return
         self._stale = False
         text = self.text_edit.text()

@@ -7,7 +7,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from ...engine import Segmentation, Tokenizer, format_prob
+from ...engine import Segmentation, Tokenizer, Vocabulary, format_prob
 from .token_labels import segmentation_stats
 from .token_view import TokenView
 
@@ -60,14 +60,17 @@ class SegmentationPane(QFrame):
     def show_segmentation(
         self,
         seg: Segmentation,
-        tokenizer: Tokenizer,
+        tokenizer: Tokenizer | Vocabulary,
         reference: Segmentation | None = None,
         alpha: float | None = None,
     ) -> None:
-        """Show ``seg``; with ``alpha`` also its exact probability under the sampler."""
+        """Show ``seg``; with ``alpha`` also its exact probability under the sampler
+        (piecelab's; another library's sampler is only named)."""
         self.view.show_segmentation(seg, tokenizer, reference)
         text = segmentation_stats(seg)
-        if alpha is not None:
+        if alpha is not None and isinstance(tokenizer, Vocabulary):
+            text += f"<br>drawn by {html.escape(tokenizer.kind)}'s own sampler (α={alpha:g})"
+        elif alpha is not None:
             lp = tokenizer.log_prob(seg, alpha)
             text += f"<br>P(this segmentation | α={alpha:g}) = {format_prob(lp)} (log {lp:,.3f})"
         if reference is not None:

@@ -111,7 +111,7 @@ class TokenView(QAbstractScrollArea):
     def show_segmentation(
         self,
         seg: Segmentation,
-        tokenizer: Tokenizer,
+        tokenizer: Tokenizer | Vocabulary,
         reference: Segmentation | None = None,
     ) -> None:
         """Show ``seg``; tokens whose byte span is not one of ``reference``'s are marked."""

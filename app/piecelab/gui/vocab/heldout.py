@@ -69,7 +69,7 @@ class HeldoutEvaluator(QObject):
 
     def evaluate(self) -> None:
         """Measure the current tokenizer (reading the held-out documents once)."""
-        tok = self.workspace.tokenizer
+        tok = self.workspace.viewer  # another library's vocabulary counts its own tokens
         if tok is None:
             return
         docs, label, ws = self.docs, self.label, self.workspace

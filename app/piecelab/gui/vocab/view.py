@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QToolButton,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import N_SPECIAL, VocabColumns, unreachable
+from ...engine import N_SPECIAL, VocabColumns, Vocabulary, unreachable
 from .. import saving
 from ..state import Workspace
 from ..widgets import FilterBar, debounce
@@ -37,6 +38,7 @@ from ..worker import Job, Jobs, Latest, readable_error
 from .charts import VocabCharts
 from .concordance import ConcordancePanel
 from .editing import VocabEdits
+from .foreign_table import ForeignTableModel
 from .heldout import HeldoutEvaluator
 from .table_model import COUNT, PIECE, VocabTableModel
 
@@ -76,6 +78,7 @@ class VocabView(VocabEdits):
         super().__init__(parent)
         self.workspace = workspace
         self.table_model = VocabTableModel(self)
+        self.foreign_model = ForeignTableModel(self)  # another library's vocabulary, read-only
         self.undo_stack = QUndoStack(self)
         self.evaluator = HeldoutEvaluator(workspace, self)
         self.jobs = Jobs(self)  # background work of this view
@@ -101,8 +104,14 @@ class VocabView(VocabEdits):
     def _build(self) -> None:
         self.filters = FilterBar(FILTER_FLAGS)
         self.filters.changed.connect(self.table_model.set_filter)
+        self.filters.changed.connect(self.foreign_model.set_filter)
         self.table_model.filtered.connect(self.filters.show_count)
+        self.foreign_model.filtered.connect(self._foreign_filtered)
         self.table = self._table()
+        self.foreign_table = self._foreign_table()
+        self.tables = QStackedWidget()
+        self.tables.addWidget(self.table)
+        self.tables.addWidget(self.foreign_table)
         self.charts = VocabCharts()
         self.concordance = ConcordancePanel(self.workspace)
         self._conc_timer = debounce(self, CONCORDANCE_PAUSE_MS, self.show_concordance)
@@ -111,7 +120,7 @@ class VocabView(VocabEdits):
         self.side_split.addWidget(self.concordance)
         self.side_split.setSizes([380, 320])  # the concordance gets room for many lines
         self.split = QSplitter(Qt.Orientation.Horizontal)
-        self.split.addWidget(self.table)
+        self.split.addWidget(self.tables)
         self.split.addWidget(self.side_split)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
@@ -194,6 +203,29 @@ class VocabView(VocabEdits):
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         return table
 
+    def _foreign_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.foreign_model)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setStyleSheet(TABLE_STYLE)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(22)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setColumnWidth(PIECE, 180)
+        return table
+
+    def _foreign_filtered(self, shown: int, total: int, error: str) -> None:
+        if self.workspace.vocabulary is None:
+            return
+        self.filters.show_count(shown, total, error)
+        cols = self.foreign_model.cols
+        if cols is not None:
+            self.charts.show_lengths(cols.nbytes[self.foreign_model.rows])
+
     # ------------------------------------------------------------ model in, columns out
     def _background(
         self, fn: Callable[[], object], done: Callable[[object], None], ticket: int | None = None
@@ -219,6 +251,11 @@ class VocabView(VocabEdits):
         """Recompute the columns (and reachability) of the workspace's model off-thread;
         after an edit the same pieces stay selected."""
         model = self.workspace.model
+        vocab = self.workspace.vocabulary
+        self.tables.setCurrentWidget(self.foreign_table if vocab is not None else self.table)
+        if vocab is not None:
+            self._show_vocabulary(vocab)
+            return
         if model is None:
             return
         keep = self._selected_pieces() if keep_selection else []
@@ -244,8 +281,26 @@ class VocabView(VocabEdits):
         self._background(lambda: VocabColumns.from_model(model), show, ticket)
         self._background(lambda: unreachable(model), reach, ticket)
 
+    def _show_vocabulary(self, vocab: Vocabulary) -> None:
+        """Another library's vocabulary: its columns and reachability, off the GUI thread."""
+
+        def work() -> tuple[VocabColumns, np.ndarray]:
+            scores = vocab.scores if vocab.score_name != "rank" else np.zeros(vocab.vocab_size)
+            return VocabColumns.from_pieces(vocab.pieces, scores), vocab.unreachable()
+
+        def show(result: object) -> None:
+            cols, reach = result  # type: ignore[misc]
+            self.foreign_model.set_vocabulary(vocab, cols, reach)
+            probs = np.exp(vocab.scores[~vocab.special]) if vocab.score_name == "log p" else []
+            self.charts.show_zipf(np.asarray(probs, np.float64))  # ranks have no counts
+            self._enable()
+
+        self._background(work, show, self._columns_requests.ticket())
+
     def _filtered(self, shown: int, total: int, error: str) -> None:
         """The length histogram shows the rows the filter keeps."""
+        if self.workspace.vocabulary is not None:
+            return
         cols = self.table_model.cols
         if cols is not None:
             self.charts.show_lengths(cols.nbytes[self.table_model.rows])
@@ -329,6 +384,8 @@ class VocabView(VocabEdits):
 
     def show_concordance(self) -> None:
         """The selected piece in context in the corpus, and where it is emitted."""
+        if self.workspace.vocabulary is not None:
+            return
         sel = self._selected_pieces()
         if len(sel) == 1:
             self.concordance.show_piece(sel[0])
