@@ -9,12 +9,14 @@ import io
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from piecelab.engine import CorpusOptions
 
 from .conftest import save_screenshot
 from .test_main_window import LOAD_MS, drop, open_and_wait
+from .test_vocab_usability import button, click_piece, edit, shown_dialog
 
 TEXT = "Tokenizers differ: the lowest layers see bytes.\n分词器不同。"
 
@@ -178,8 +180,7 @@ def test_a_sentencepiece_unigram_model_samples_exactly(
         pg.distribution.compute()
     exact = pg.distribution.exact
     assert len(exact) > 1 and 0 < float(np.sum(exact)) <= 1.0 + 1e-9
-    view = _vocab_rows(qtbot, window, sp.get_piece_size())
-    assert view.foreign_model.headers[4] == "log p"
+    view = window.vocab_view
     # held-out bytes per token, counted with SentencePiece's own ids
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(docs[:200]), encoding="utf-8")
@@ -215,4 +216,48 @@ def test_a_broken_foreign_file_is_reported_by_name(
         window.open_path(bad)
     assert len(shown) == 1 and "broken.model" in shown[0] and "protobuf" in shown[0]
     assert window.workspace.model is model  # the model that was open stays
+    settle()
+
+
+def test_a_sentencepiece_unigram_model_is_hand_tuned_and_saved_as_one(
+    qtbot, settle, window, sp_unigram_file, monkeypatch, tmp_path
+):
+    """Retire a piece in the Vocabulary view: SentencePiece itself then never emits it,
+    Save writes a SentencePiece model the library reads, undo brings the exact file back."""
+    from piecelab.engine.formats.sentencepiece import NORMAL, UNUSED
+
+    original, _ = sp_unigram_file
+    mine = tmp_path / "mine.model"
+    mine.write_bytes(original.read_bytes())
+    _menu_open(qtbot, window, mine, monkeypatch)
+    ws, view = window.workspace, window.vocab_view
+    assert ws.editable_vocabulary and "read-only" not in window.windowTitle()
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.table_model.rowCount() == len(ws.model), timeout=LOAD_MS)
+    assert view.tables.currentWidget() is view.table
+    vocab = ws.vocabulary
+    sp_id = next(
+        i for i in vocab.encode(TEXT) if len(vocab.names[i]) > 2 and vocab.types[i] == NORMAL
+    )
+    piece = vocab.pieces[sp_id]
+    row = view.table_model.row_of(ws.model.index[piece] - 3)
+    assert view.table_model.data(view.table_model.index(row, 0), 0) == str(sp_id)  # its own id
+    click_piece(qtbot, view, piece)
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+    box = shown_dialog(qtbot, QMessageBox)
+    edit(qtbot, ws, lambda: qtbot.mouseClick(button(box, "Retire"), Qt.MouseButton.LeftButton))
+    assert ws.dirty and ws.vocabulary.types[sp_id] == UNUSED
+    assert sp_id not in ws.vocabulary.encode(TEXT)
+    _show_text(qtbot, window)
+    assert sp_id not in window.playground.viterbi.segmentation.ids.tolist()
+    assert window.save() and not ws.dirty
+    spm = pytest.importorskip("sentencepiece")
+    saved = spm.SentencePieceProcessor(model_file=str(mine))
+    assert saved.encode(TEXT) == ws.vocabulary.encode(TEXT) and sp_id not in saved.encode(TEXT)
+    assert saved.id_to_piece(sp_id) == vocab.names[sp_id]  # retired: its id stays
+    edit(qtbot, ws, view.undo_stack.undo)
+    assert ws.vocabulary.raw == original.read_bytes()  # the exact file, not one rebuilt
+    assert sp_id in ws.vocabulary.encode(TEXT) and ws.dirty
+    edit(qtbot, ws, view.undo_stack.redo)
+    assert not ws.dirty and ws.vocabulary.raw == mine.read_bytes()  # as saved: clean again
     settle()

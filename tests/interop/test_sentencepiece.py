@@ -360,3 +360,45 @@ def test_unreachable_marks_pieces_their_own_text_does_not_give(vocabs, name):
         text = vocab.names[i].replace("\u2581", " ")
         assert (mask[i] == 0) == (i in sp.encode(text)), vocab.names[i]
     assert (mask == 0).sum() > 0.5 * (mask >= 0).sum()
+
+
+def test_hand_edits_become_a_sentencepiece_model(vocabs, docs):
+    """Edits of the native model (as the Vocabulary view makes them) carry into the
+    SentencePiece model, which the library then runs; the native engine still agrees."""
+    from piecelab.engine.edit import add_piece, delete_pieces, retire_pieces, set_count
+    from piecelab.engine.formats.sentencepiece import UNUSED
+
+    vocab = vocabs["unigram"]
+    before = vocab.native().model
+    text = docs[3]
+    same = vocab.edited(before, before.copy())
+    assert same.raw == vocab.raw  # nothing changed: every score and id as it was
+    used = Counter(i for d in docs[:100] for i in vocab.encode(d))
+    sp_id = next(
+        i for i, _ in used.most_common() if len(vocab.names[i]) > 2 and not vocab.special[i]
+    )
+    piece = vocab.pieces[sp_id]
+
+    retired = vocab.edited(before, retire_pieces(before, [piece]))
+    assert retired.vocab_size == vocab.vocab_size and retired.types[sp_id] == UNUSED
+    assert all(sp_id not in retired.encode(d) for d in docs[:100])
+
+    deleted = vocab.edited(before, delete_pieces(before, [piece]))
+    assert deleted.vocab_size == vocab.vocab_size - 1 and piece not in deleted.pieces
+
+    top = int(before.counts.max())
+    added = vocab.edited(before, add_piece(before, b" the sample", top))
+    new_id = added.pieces.index("\u2581the\u2581sample".encode())
+    assert new_id == vocab.vocab_size and new_id in added.encode("in the sample")
+
+    heavier = vocab.edited(before, set_count(before, piece, top))
+    assert heavier.scores[sp_id] > vocab.scores[sp_id]
+    assert [s for i, s in enumerate(heavier.scores) if i != sp_id] == [
+        s for i, s in enumerate(vocab.scores) if i != sp_id
+    ]
+    for edited in (retired, deleted, added, heavier):
+        same_ids, _ = agreement(edited, docs[:300] + MIXED)
+        assert same_ids == len(docs[:300] + MIXED)
+    assert heavier.encode(text) != [] and added.decode(added.encode(text)) == vocab.decode(
+        vocab.encode(text)
+    )

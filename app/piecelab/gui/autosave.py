@@ -305,7 +305,8 @@ class Autosaver(QObject):
     def save_now(self) -> bool:
         """Write the model if it has unsaved changes; False when there was nothing to do."""
         ws = self.workspace
-        if not ws.dirty or ws.model is None:
+        # recovery reopens BytePiece models; an edited SentencePiece model is not kept here
+        if not ws.dirty or ws.model is None or ws.vocabulary is not None:
             return False
         try:
             self.session.acquire()

@@ -76,8 +76,10 @@ class ExportMenu(QMenu):
         self.update_enabled()
 
     def ready(self) -> bool:
-        """Whether there is a finished BytePiece model to export (not one still loading)."""
-        return self.workspace.model is not None and not self.workspace.loading
+        """Whether there is a finished BytePiece model to export (not one still loading,
+        nor another library's vocabulary, edited or not)."""
+        ws = self.workspace
+        return ws.model is not None and ws.vocabulary is None and not ws.loading
 
     def update_enabled(self, *_: object) -> None:
         self._enable(self.ready())

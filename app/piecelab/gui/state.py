@@ -22,6 +22,7 @@ from ..engine import (
     Tokenizer,
     TrainSettings,
     Vocabulary,
+    atomic_write,
     build_tokenizer,
     load,
     read_vocabulary,
@@ -108,6 +109,9 @@ class Workspace(QObject):
         self.loading = False
         self._model_requests = Latest()
         self._compare_requests = Latest()
+        # an editable vocabulary (SentencePiece Unigram) per model of its edit history,
+        # so undo and redo bring back the exact file, not one rebuilt from counts
+        self._versions: dict[int, tuple[Model, Vocabulary]] = {}
 
     # ------------------------------------------------------------------ model
     @property
@@ -118,6 +122,11 @@ class Workspace(QObject):
     @property
     def kind(self) -> str:
         return self.vocabulary.kind if self.vocabulary is not None else "bytepiece"
+
+    @property
+    def editable_vocabulary(self) -> bool:
+        """Another library's vocabulary that hand edits apply to (SentencePiece Unigram)."""
+        return self.vocabulary is not None and self.model is not None
 
     def open_model(self, path: str | Path) -> None:
         """Load a model in the background: a preview first, then the compiled tokenizer.
@@ -148,12 +157,19 @@ class Workspace(QObject):
         run_in_thread(read, opened, self._failed, self, self._model_requests, ticket)
 
     def _adopt_vocabulary(self, vocab: Vocabulary, native: Tokenizer | None, path: Path) -> None:
+        """Another library's vocabulary becomes the model: editable where piecelab's
+        engine runs it and edits carry into its file (``vocab.editable``), else read-only."""
         self.loading = False
         self.preview_tokenizer = None
         self.vocabulary, self.native = vocab, native
-        self.tokenizer = self.model = self.saved_model = None
+        editable = native is not None and getattr(vocab, "editable", False)
+        self.tokenizer = native if editable else None
+        self.model = self.saved_model = native.model if editable and native else None
+        self._versions.clear()
+        if self.model is not None:
+            self._versions[id(self.model)] = (self.model, vocab)
         self.model_path = path
-        self.model_label = f"{path.name} ({vocab.kind}, read-only)"
+        self.model_label = path.name if editable else f"{path.name} ({vocab.kind}, read-only)"
         self.has_edits = False
         self._set_dirty(False)
         self.pinned.clear()
@@ -197,6 +213,9 @@ class Workspace(QObject):
         run_in_thread(preview, shown, self._failed, self, self._model_requests, ticket)
 
     def _build(self, source: Model | Path, adopt: tuple, ticket: int) -> None:
+        if self.editable_vocabulary and isinstance(source, Model) and adopt[1]:  # an edit
+            self._build_edit(source, adopt, ticket)
+            return
         job = Job(
             lambda task: build_tokenizer(source, task.report), self, self._model_requests, ticket
         )
@@ -206,19 +225,53 @@ class Workspace(QObject):
         job.auto_delete = True
         job.start()
 
-    def _adopt(self, tok: Tokenizer, path: Path | None, edited: bool, label: str) -> None:
+    def _build_edit(self, after: Model, adopt: tuple, ticket: int) -> None:
+        """An edit of an editable vocabulary: its file is rewritten (off the GUI thread)
+        and run by its library again; the model stays ``after``, the edit's own object."""
+        known = self._versions.get(id(after))
+        vocab, before = self.vocabulary, self.model
+        assert vocab is not None and before is not None
+
+        def work() -> tuple[Vocabulary, Tokenizer | None]:
+            if known is not None and known[0] is after:  # undo, redo: the exact file again
+                new = known[1]
+            else:
+                new = vocab.edited(before, after)  # type: ignore[attr-defined]
+            native = new.native()
+            if native is not None:
+                native.wait_ready()
+            return new, native
+
+        def done(result: tuple[Vocabulary, Tokenizer | None]) -> None:
+            new, native = result
+            self._versions[id(after)] = (after, new)
+            self.vocabulary, self.native = new, native
+            self._adopt(native, *adopt, model=after)  # type: ignore[arg-type]
+
+        run_in_thread(work, done, self._failed, self, self._model_requests, ticket)
+
+    def _adopt(
+        self,
+        tok: Tokenizer,
+        path: Path | None,
+        edited: bool,
+        label: str,
+        model: Model | None = None,
+    ) -> None:
         self.loading = False
         self.preview_tokenizer = None
-        self.vocabulary = self.native = None
+        if model is None:  # a BytePiece model: no other library's vocabulary any more
+            self.vocabulary = self.native = None
+            self._versions.clear()
         self.tokenizer = tok
-        self.model = tok.model
+        self.model = model if model is not None else tok.model
         self.model_path = path
         self.model_label = label or (path.name if path is not None else "unsaved model")
         if not edited:  # opened from a file, or a model new to this session (no file yet)
-            self.saved_model = tok.model if path is not None else None
+            self.saved_model = self.model if path is not None else None
         # an undo back to the saved model is clean again: models are compared by identity
-        self.has_edits = edited and tok.model is not self.saved_model
-        self._set_dirty(tok.model is not self.saved_model)
+        self.has_edits = edited and self.model is not self.saved_model
+        self._set_dirty(self.model is not self.saved_model)
         if edited:
             self.modelEdited.emit()
         else:
@@ -239,13 +292,17 @@ class Workspace(QObject):
             self.dirtyChanged.emit(dirty)
 
     def save_model(self, path: str | Path | None = None) -> Path:
-        """Atomic save (temporary file + rename); clears the unsaved flag."""
+        """Atomic save (temporary file + rename); clears the unsaved flag.  An edited
+        SentencePiece model is saved as a SentencePiece model."""
         if self.model is None:
             raise ValueError("no model to save")
         target = Path(path) if path is not None else self.model_path
         if target is None or target.suffix.lower() == ".zip":
             raise ValueError("choose a .model file to save to")
-        self.model.save(target)
+        if self.vocabulary is not None:
+            atomic_write(target, self.vocabulary.raw)  # type: ignore[attr-defined]
+        else:
+            self.model.save(target)
         self.model_path = target
         self.model_label = target.name
         self.saved_model = self.model

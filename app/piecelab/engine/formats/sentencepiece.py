@@ -11,6 +11,7 @@ SentencePiece file is opened, and imports the library only then.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,6 +142,7 @@ class SentencePieceVocabulary(Vocabulary):
         self.byte_fallback = bool(proto.trainer_spec.byte_fallback)
         self._native: NativeSentencePiece | None = None
         self._native_done = False
+        self.count_top: float | None = None  # an edit's scale: see :meth:`edited`
 
     def encode(self, text: str) -> list[int]:
         return self.sp.encode(_check_text(text))
@@ -191,6 +193,68 @@ class SentencePieceVocabulary(Vocabulary):
             return {"enable_sampling": True, "alpha": a}
         return {"enable_sampling": True, "alpha": a, "nbest_size": -1}
 
+    @property
+    def editable(self) -> bool:
+        """Whether hand edits apply (:meth:`edited`): Unigram models the engine runs."""
+        return self.native() is not None
+
+    def edited(self, before: Model, after: Model) -> SentencePieceVocabulary:
+        """This model after a hand edit of its native model, ``before`` → ``after``.
+
+        Pieces are matched by text (a space typed in a new piece is ``▁``).  A
+        deleted piece leaves the model (later ids move down); a retired one
+        (count 0) becomes UNUSED (its id stays, it is never emitted); a piece whose
+        count changed gets that count's score on the native scale (score = log
+        count/2⁵² + the best score); an added one joins the end.  Every other
+        piece keeps its exact score and type, so ids and ties stay SentencePiece's.
+        """
+        from sentencepiece import sentencepiece_model_pb2 as pb
+
+        native = self.native()
+        if native is None:
+            raise ValueError(f"{self.source}: only SentencePiece Unigram models can be edited")
+        top = self.count_top if self.count_top is not None else native.count_top
+        synthetic = set(native._extra.values())
+        proto = pb.ModelProto()
+        proto.ParseFromString(self.raw)
+        old, new = before.index, after.index
+        pieces, seen = [], set()
+        for piece in proto.pieces:
+            if piece.type not in (NORMAL, USER_DEFINED, UNUSED):
+                pieces.append(piece)
+                continue
+            text = piece.piece.encode()
+            seen.add(text)
+            j = new.get(text)
+            if j is None:
+                continue  # deleted
+            count = int(after.counts[j - N_SPECIAL])
+            i = old.get(text)
+            was = int(before.counts[i - N_SPECIAL]) if i is not None else -1
+            if count == 0:
+                piece.type = UNUSED
+            elif count != was or piece.type == UNUSED:
+                piece.type, piece.score = NORMAL, _count_score(count, top)
+            pieces.append(piece)
+        for k, text in enumerate(after.pieces):
+            if text in seen or text in synthetic:
+                continue
+            count = int(after.counts[k])
+            name = _piece_name(text, self.source)
+            pieces.append(
+                pb.ModelProto.SentencePiece(
+                    piece=name,
+                    score=_count_score(max(count, 1), top),
+                    type=NORMAL if count else UNUSED,
+                )
+            )
+        del proto.pieces[:]
+        proto.pieces.extend(pieces)
+        out = open_sentencepiece(proto.SerializeToString(), self.source)
+        assert isinstance(out, SentencePieceVocabulary)
+        out.count_top = top
+        return out
+
     def surface(self, i: int) -> str | None:
         """The piece's text with ``▁`` as the space it stands for (byte pieces: None)."""
         if self.types[i] == BYTE:
@@ -214,6 +278,21 @@ class SentencePieceVocabulary(Vocabulary):
     def _crosses_lines(self) -> bool:
         usable = (self.types == NORMAL) | (self.types == USER_DEFINED)
         return any(re.search(r"\n[^\n]", self.names[i]) for i in np.flatnonzero(usable))
+
+
+def _count_score(count: int, top: float) -> float:
+    """The SentencePiece score of a native count (the inverse of the native scale)."""
+    return math.log(count / 2.0**COUNT_BITS) + top
+
+
+def _piece_name(piece: bytes, source: str) -> str:
+    """A new piece as SentencePiece writes it: text, with ``▁`` for each space."""
+    try:
+        return piece.decode("utf-8").replace(" ", "\u2581")
+    except UnicodeDecodeError:
+        raise ValueError(
+            f"{source}: a SentencePiece piece must be whole characters, not {piece!r}"
+        ) from None
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -314,7 +393,8 @@ class NativeSentencePiece(Tokenizer):
             if min(byte_ids) >= 0:
                 self._byte_ids = byte_ids
         self._init_runs(pieces_text := texts + inside)
-        top = float(exact.max())
+        top = float(exact.max()) if vocabulary.count_top is None else vocabulary.count_top
+        self.count_top = top  # counts are exp(score - count_top) · 2**COUNT_BITS
         counts = np.maximum(np.rint(np.exp(exact - top) * 2.0**COUNT_BITS), 1).astype(np.int64)
         pieces = [t.encode() for t in pieces_text]
         super().__init__(Model(pieces, counts, v.source))

@@ -44,6 +44,7 @@ class VocabTableModel(QAbstractTableModel):
         self.rows = np.zeros(0, np.int64)
         self.pinned = np.zeros(0, bool)
         self.unreachable: np.ndarray | None = None
+        self.ids: np.ndarray | None = None  # the ids shown, where they are not index + 3
         self.spec = VocabFilter()
         self.regex_error = ""
         self._order = np.zeros(0, np.int64)
@@ -181,7 +182,9 @@ class VocabTableModel(QAbstractTableModel):
         R = Qt.ItemDataRole
         if role in (R.DisplayRole, R.EditRole):
             if c == ID:
-                return str(i + N_SPECIAL)
+                if self.ids is None:
+                    return str(i + N_SPECIAL)
+                return str(int(self.ids[i])) if self.ids[i] >= 0 else "–"
             if c == PIECE:
                 return piece_label(cols.model.pieces[i])
             if c == NBYTES:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import N_SPECIAL, VocabColumns, Vocabulary, unreachable
+from ...engine import N_SPECIAL, Model, VocabColumns, Vocabulary, unreachable
 from .. import saving
 from ..state import Workspace
 from ..widgets import FilterBar, debounce
@@ -219,7 +219,7 @@ class VocabView(VocabEdits):
         return table
 
     def _foreign_filtered(self, shown: int, total: int, error: str) -> None:
-        if self.workspace.vocabulary is None:
+        if self.workspace.model is not None:
             return
         self.filters.show_count(shown, total, error)
         cols = self.foreign_model.cols
@@ -252,12 +252,13 @@ class VocabView(VocabEdits):
         after an edit the same pieces stay selected."""
         model = self.workspace.model
         vocab = self.workspace.vocabulary
-        self.tables.setCurrentWidget(self.foreign_table if vocab is not None else self.table)
-        if vocab is not None:
+        self.tables.setCurrentWidget(self.foreign_table if model is None else self.table)
+        if vocab is not None and model is None:
             self._show_vocabulary(vocab)
             return
         if model is None:
             return
+        self.table_model.ids = _ids_in(vocab, model) if vocab is not None else None
         keep = self._selected_pieces() if keep_selection else []
         got: dict[str, object] = {}  # the two results may arrive in either order
 
@@ -299,7 +300,7 @@ class VocabView(VocabEdits):
 
     def _filtered(self, shown: int, total: int, error: str) -> None:
         """The length histogram shows the rows the filter keeps."""
-        if self.workspace.vocabulary is not None:
+        if self.workspace.model is None:
             return
         cols = self.table_model.cols
         if cols is not None:
@@ -398,3 +399,13 @@ class VocabView(VocabEdits):
     def idle(self) -> bool:
         """Whether no background job of this view (or its evaluator) is running."""
         return self.jobs.busy == 0 and self.evaluator.busy == 0 and self.concordance.busy == 0
+
+
+def _ids_in(vocab: Vocabulary, model: Model) -> np.ndarray:
+    """Each model piece's id in ``vocab`` (an editable SentencePiece model: its own ids,
+    not the engine's); −1 for engine-only pieces."""
+    where: dict[bytes, int] = {}
+    for special in (False, True):  # a retired piece is special (UNUSED) but still listed
+        for i in np.flatnonzero(vocab.special == special).tolist():
+            where.setdefault(vocab.pieces[i], i)
+    return np.fromiter((where.get(p, -1) for p in model.pieces), np.int64, len(model.pieces))
