@@ -19,11 +19,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--to", required=True, choices=("hf", "sentencepiece"), help="the format to write"
     )
     p.add_argument("-o", "--output", required=True, help="the file to write")
+    p.add_argument(
+        "--bytepiece-layout",
+        action="store_true",
+        help="sentencepiece: lay the file out exactly as BytePiece 0.6.3's "
+        "convert_to_sentencepiece does (control bytes as byte pieces; SentencePiece then "
+        "segments text with newlines or tabs differently)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import ModelFormatError, export, load
+    from ..engine import ModelFormatError, export, export_sentencepiece, load
 
     (out,) = check_outputs([args.output], [args.model])
     try:
@@ -36,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
             f"{args.model}: is a {vocab.kind} vocabulary; only BytePiece models are exported "
             "(their segmentation is the one the export reproduces)"
         )
-    written = export(native.model, args.to, out)
+    if args.to == "sentencepiece":
+        written = export_sentencepiece(native.model, out, bytepiece_layout=args.bytepiece_layout)
+    else:
+        written = export(native.model, args.to, out)
     print(f"wrote {written} ({args.to}, {vocab.vocab_size:,} ids)")
     return 0

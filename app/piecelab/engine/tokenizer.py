@@ -773,10 +773,13 @@ class Tokenizer:
         Ids are kept (0, 1, 2 become ``<unk>``, ``<s>``, ``</s>``); single bytes
         become byte-fallback pieces.  Unlike BytePiece, pieces that are not whole
         UTF-8 characters keep their ids as unused slots instead of crashing.
+        ``piecelab.engine.export_sentencepiece`` (``piecelab export``, File ▸
+        Export) writes ASCII controls as text instead, which SentencePiece then
+        segments as piecelab does on far more texts.
         """
         from .exporters import export_sentencepiece
 
-        export_sentencepiece(self.model, path)
+        export_sentencepiece(self.model, path, bytepiece_layout=True)
 
     def to_hf(self, path: str | os.PathLike[str]) -> None:
         """Write a Hugging Face ``tokenizer.json`` that gives this tokenizer's ids."""

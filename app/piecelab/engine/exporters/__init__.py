@@ -17,11 +17,20 @@ from ..model import Model
 EXPORT_KINDS = ("hf", "sentencepiece")
 
 
-def export_sentencepiece(model: Model, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` as a SentencePiece Unigram ``.model`` (BytePiece's conversion, fixed)."""
+def export_sentencepiece(
+    model: Model, path: str | os.PathLike[str], *, bytepiece_layout: bool = False
+) -> Path:
+    """Write ``model`` as a SentencePiece Unigram ``.model`` that segments as piecelab.
+
+    ASCII control bytes (newline, tab) are written as text, so SentencePiece does
+    not price them as unknown characters (a model trained on the zh-en corpus:
+    7,690 of 7,734 test documents get piecelab's ids, against 6,079 in BytePiece's
+    layout; the rest are ties among the same pieces in another order).
+    ``bytepiece_layout`` writes the file exactly as BytePiece 0.6.3 does instead.
+    """
     from .sentencepiece import export_sentencepiece as write
 
-    return write(model, path)
+    return write(model, path, ascii_as_text=not bytepiece_layout)
 
 
 def export_hf(model: Model, path: str | os.PathLike[str]) -> Path:
@@ -32,8 +41,10 @@ def export_hf(model: Model, path: str | os.PathLike[str]) -> Path:
 
 
 def export(model: Model, to: str, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` in the format ``to`` (one of :data:`EXPORT_KINDS`)."""
-    writers = {"hf": export_hf, "sentencepiece": export_sentencepiece}
-    if to not in writers:
-        raise ValueError(f"cannot export to {to!r}; the formats are {', '.join(EXPORT_KINDS)}")
-    return writers[to](model, path)
+    """Write ``model`` in the format ``to`` (one of :data:`EXPORT_KINDS`), laid out to
+    segment as piecelab does."""
+    if to == "hf":
+        return export_hf(model, path)
+    if to == "sentencepiece":
+        return export_sentencepiece(model, path)
+    raise ValueError(f"cannot export to {to!r}; the formats are {', '.join(EXPORT_KINDS)}")
