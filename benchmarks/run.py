@@ -5,8 +5,12 @@ HF tokenizers (byte-level BPE) on the shared zh/en corpora.  Nothing is installe
 into the product venv: the peers live in ``benchmarks/.benchenv`` (made on first
 use; ``--env PYTHON`` uses another interpreter).  Every training and every
 evaluation is its own process (``peers.py``), so peak RSS is per tokenizer and
-per run; timings are medians over interleaved repeats.  Results go to
-``benchmarks/results/`` (``quick.json``/``full.json``, ``RESULTS.md``, PNG charts).
+per run; timings are medians over interleaved repeats.  The ``formats`` section
+(``bench_formats.py``, one run) times each vocabulary kind ``piecelab.load`` opens
+against its own library, in the product interpreter whose dependencies they are;
+on its own (``--sections formats``) it also runs without ``../shared``, on the
+sample corpus.  Results go to ``benchmarks/results/`` (``quick.json``/``full.json``,
+``RESULTS.md``, PNG charts).
 """
 
 from __future__ import annotations
@@ -26,17 +30,26 @@ import zipfile
 from pathlib import Path
 
 import bench_data as data
+import bench_formats
 import report
 from bench_core import GRID_MODES, HERE, PEERS, WORKERS, Bench, Worker, log
 
 RESULTS = HERE / "results"
-SECTIONS = ("grid", "tokenize", "train")
+SECTIONS = ("grid", "tokenize", "train", "formats")
+SHARED_SECTIONS = {"grid", "tokenize", "train"}  # the sections that need ../shared
 FULL = {
     "grid": (0, [8000, 16000, 32000, 64000]),
     "tokenize": (6_000_000, 20000),
     "train": (0, 32000),
+    # training bytes, vocabulary, test bytes (0: all), seconds per timing
+    "formats": bench_formats.FULL,
 }
-QUICK = {"grid": (2_000_000, [8000]), "tokenize": (2_000_000, 8000), "train": (2_000_000, 8000)}
+QUICK = {
+    "grid": (2_000_000, [8000]),
+    "tokenize": (2_000_000, 8000),
+    "train": (2_000_000, 8000),
+    "formats": bench_formats.QUICK,
+}
 
 
 # -------------------------------------------------------------------- sections
@@ -142,6 +155,49 @@ def run_train(b: Bench, plan, train_reps) -> dict:
     return {"corpus_bytes_max": max_bytes, "target": target, "rows": rows}
 
 
+def run_formats(b: Bench) -> dict:
+    """One row per vocabulary kind, by ``bench_formats.py`` in the product interpreter.
+
+    The kinds' libraries (sentencepiece, tokenizers, tiktoken) are the product's
+    own dependencies, so it runs where piecelab is installed; BytePiece, which
+    only the benchmark interpreter has, is timed in a process of that one.
+    """
+    out = b.worker.workdir / "formats.json"
+    cmd = [sys.executable, str(HERE / "bench_formats.py"), "--json", str(out)]
+    if b.args.quick:
+        cmd.append("--quick")
+    if "bytepiece" in b.peers:
+        cmd += ["--bytepiece-python", b.worker.python]
+    else:
+        cmd += ["--bytepiece-skip", b.skipped.get("bytepiece") or "skipped: not run"]
+    log(f"formats: 7 models trained and 10 rows timed (progress in {b.worker.log_path})")
+    b.worker.stderr.write(f"$ {shlex.join(cmd)}\n")
+    b.worker.stderr.flush()
+    env = dict(os.environ, PYTHONHASHSEED="0", TQDM_DISABLE="1")
+    proc = subprocess.run(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=b.worker.stderr, text=True, check=False
+    )
+    if proc.returncode != 0 or not out.is_file():
+        log(f"formats: failed (exit {proc.returncode}; see {b.worker.log_path})")
+        return {"error": f"exit {proc.returncode}; see {b.worker.log_path}"}
+    res = json.loads(out.read_text())
+    for r in res["rows"]:
+        if "skipped" in r:
+            log(f"formats {r['kind']}: {r['skipped']}")
+        else:
+            log(
+                f"formats {r['kind']}: piecelab {r['piecelab_mb_s']:.2f} MB/s, library "
+                f"{r['library_mb_s']:.2f} MB/s, ids equal {r['equal']:,}/{r['docs']:,}"
+            )
+    return res
+
+
+def formats_markdown(res: dict) -> str:
+    if "error" in res:
+        return f"### Formats\n\nnot measured: {res['error']}\n"
+    return bench_formats.markdown(res)
+
+
 # -------------------------------------------------------------------- main
 def machine_info() -> dict:
     cpu = "?"
@@ -214,8 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         return render(Path(args.out), mode)
     missing = data.missing_inputs()
-    if missing:
-        print(f"skipped: benchmark inputs are absent ({', '.join(map(str, missing))})")
+    if missing and SHARED_SECTIONS & set(args.sections):
+        print(
+            f"skipped: benchmark inputs are absent ({', '.join(map(str, missing))}); "
+            "`--sections formats` runs without them, on the sample corpus"
+        )
         return 0
     requested = [p.strip() for p in args.peers.split(",") if p.strip()]
     unknown = sorted(set(requested) - set(PEERS))
@@ -267,10 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, worker, peers)
     bench.skipped = skipped
     plan = QUICK if args.quick else FULL
-    log("warming piecelab's numba cache (untimed)")
-    worker("warmup", "--corpus", str(data.TRAIN_FILE))
+    want = args.sections
+    if SHARED_SECTIONS & set(want):  # the formats section warms its own, untimed
+        log("warming piecelab's numba cache (untimed)")
+        worker("warmup", "--corpus", str(data.TRAIN_FILE))
     try:
-        want = args.sections
         grid = run_grid(bench, plan, args.repeats, args.train_repeats) if "grid" in want else []
         tokenize = (
             run_tokenize(bench, plan, args.repeats, args.train_repeats)
@@ -278,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             else {}
         )
         train = run_train(bench, plan, args.train_repeats) if "train" in want else {}
+        formats = run_formats(bench) if "formats" in want else {}
     finally:
         shutil.rmtree(workdir / "scratch", ignore_errors=True)
     result = {
@@ -309,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "grid": grid,
         "tokenize": tokenize,
         "train": train,
+        "formats": formats,
         "raw": bench.raw(),
         "bench_seconds": round(time.monotonic() - t_bench, 1),
         "total_seconds": round(time.monotonic() - t_start, 1),
@@ -328,7 +390,10 @@ def render(out: Path, mode: str) -> int:
     if not src.is_file():
         print(f"no {src} to render")
         return 1
-    md = report.markdown(json.loads(src.read_text()))
+    res = json.loads(src.read_text())
+    md = report.markdown(res)
+    if res.get("formats"):
+        md = md.rstrip("\n") + "\n\n" + formats_markdown(res["formats"])
     (out / f"{mode}.md").write_text(md)
     print(md)
     charts(src, out)

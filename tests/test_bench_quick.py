@@ -91,6 +91,41 @@ def test_markdown_table(quick):
     assert pngs == ["quick_bytes_per_token.png", "quick_throughput.png"]
 
 
+KINDS = [
+    "bytepiece",
+    "sentencepiece-unigram",
+    "sentencepiece-unigram, native",
+    "sentencepiece-bpe",
+    "hf-bpe",
+    "hf-unigram",
+    "hf-wordpiece",
+    "tiktoken",
+    "export → sentencepiece",
+    "export → tokenizer.json",
+]
+
+
+def test_formats_section(quick):
+    """One row per kind against its own library; the adapters give the library's ids."""
+    out, stdout = quick
+    res = json.loads((out / "quick.json").read_text())
+    formats = res["formats"]
+    rows = {r["kind"]: r for r in formats["rows"]}
+    assert [r["kind"] for r in formats["rows"]] == KINDS
+    assert "not requested" in rows["bytepiece"]["skipped"]  # BytePiece is a skipped peer here
+    for kind in KINDS[1:]:
+        r = rows[kind]
+        assert _positive(r["piecelab_mb_s"]) and _positive(r["library_mb_s"]), r
+        assert r["docs"] == formats["test_docs"] > 0
+    for kind in [k for k in KINDS[1:8] if "native" not in k]:  # the library itself runs
+        assert rows[kind]["equal"] == rows[kind]["docs"], (kind, rows[kind].get("differ"))
+    native = rows["sentencepiece-unigram, native"]  # piecelab's engine, SentencePiece's ids
+    assert native["equal"] >= 0.999 * native["docs"], native.get("first_difference")
+    assert rows["export → tokenizer.json"]["equal"] == formats["test_docs"]
+    assert "| **sentencepiece-unigram, native** |" in (out / "quick.md").read_text()
+    assert "### Formats" in stdout
+
+
 def test_skips_cleanly_without_shared(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PIECELAB_SHARED=str(tmp_path / "none"))
     proc = _run(tmp_path / "out", "--env", sys.executable, env=env)
