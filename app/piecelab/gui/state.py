@@ -131,8 +131,9 @@ class Workspace(QObject):
     def open_model(self, path: str | Path) -> None:
         """Load a model in the background: a preview first, then the compiled tokenizer.
 
-        Another library's vocabulary (told by content) opens read-only: it
-        segments through its own library, and nothing can overwrite its file.
+        Another library's vocabulary (told by content) segments through its own
+        library; it is read-only unless piecelab's engine runs it exactly and edits
+        can be written back (SentencePiece Unigram).
         """
         path = Path(path)
         self.modelLoading.emit(str(path))

@@ -24,6 +24,7 @@ from ..model import N_SPECIAL, Model
 from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
 from .base import Spans, Vocabulary, fail
+from .sp_ties import settle_runs
 
 # sentencepiece_model.proto: piece types and model types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -413,66 +414,54 @@ class NativeSentencePiece(Tokenizer):
                 self._run_char[i] = ord(t[0])
                 self._run_len[i] = len(t)
                 runs.setdefault(ord(t[0]), []).append((len(t), f32[i], i))
-        self._runs = {c: sorted(v) for c, v in runs.items() if min(v)[0] == 1}
+        solvable = {c: sorted(v) for c, v in runs.items() if min(v)[0] == 1}
+        self._run_char_list: list[int] = self._run_char.tolist()
+        run_row = np.full(n, -1, np.int64)
+        rows = [solvable[c] for c in sorted(solvable)]
+        flat = [p for row in rows for p in row]
+        ends = np.cumsum([len(row) for row in rows], dtype=np.int64)
+        for r, row in enumerate(rows):
+            for _, _, i in row:
+                run_row[i] = r
+        self._run_tables = (
+            self._run_char,
+            run_row,
+            self._run_len,
+            f32,
+            ends - [len(row) for row in rows] if rows else np.zeros(0, np.int64),
+            ends if rows else np.zeros(0, np.int64),
+            np.array([k for k, _, _ in flat], np.int64),
+            np.array([sc for _, sc, _ in flat], np.float32),
+            np.array([i for _, _, i in flat], np.int64),
+        )
 
-    def _float32_ties(self, ids: list[int], acc: np.float32) -> list[int]:
+    def _has_run(self, ids: list[int]) -> bool:
+        """Whether two tokens in a row repeat the same character (a plain loop: for a
+        document's few dozen tokens it is several times faster than numpy's calls)."""
+        run_char = self._run_char_list
+        prev = -1
+        for i in ids:
+            c = run_char[i]
+            if c == prev and c >= 0:
+                return True
+            prev = c
+        return False
+
+    def _float32_ties(self, ids: list[int], acc: np.float32) -> tuple[list[int], np.float32 | None]:
         """Reorder runs of one repeated character as SentencePiece's float32 Viterbi does.
 
         Pieces of one character repeated (``--``, ``****``) tie in every order;
         SentencePiece sums scores in float32 and keeps the first of equal sums, so
         its order follows rounding.  Each stretch of such tokens is solved again
         that way, from the float32 score of the tokens before it (``acc`` before
-        the first).
+        the first).  Returns the ids and the float32 score after them (None when
+        nothing was re-solved: the caller sums if it needs it).
         """
-        arr = np.asarray(ids, np.int64)
-        rc = self._run_char[arr]
-        same = (rc[1:] == rc[:-1]) & (rc[1:] >= 0)
-        if not same.any():
-            return ids
-        out: list[int] = []
-        f32, runs = self._f32, self._runs
-        i, n = 0, len(ids)
-        while i < n:
-            j = i
-            while j + 1 < n and same[j]:
-                j += 1
-            if j > i and int(rc[i]) in runs:
-                length = int(self._run_len[arr[i : j + 1]].sum())
-                fixed = self._run_viterbi(runs[int(rc[i])], length, acc)
-            else:
-                fixed = ids[i : j + 1]
-            for t in fixed:
-                acc = np.float32(acc + f32[t])
-            out.extend(fixed)
-            i = j + 1
-        return out
-
-    @staticmethod
-    def _run_viterbi(pieces: list[tuple[int, np.float32, int]], n: int, start: np.float32):
-        """SentencePiece's Viterbi over ``n`` copies of one character, in float32."""
-        best: list[np.float32 | None] = [None] * (n + 1)
-        back = [(0, 0)] * (n + 1)
-        best[0] = start
-        for s in range(n):
-            b = best[s]
-            if b is None:
-                continue
-            for k, score, i in pieces:  # shortest first, as SentencePiece's trie walks
-                e = s + k
-                if e > n:
-                    break
-                cand = np.float32(b + score)
-                held = best[e]
-                if held is None or cand > held:
-                    best[e] = cand
-                    back[e] = (s, i)
-        out = []
-        e = n
-        while e > 0:
-            s, i = back[e]
-            out.append(i)
-            e = s
-        return out[::-1]
+        if not self._has_run(ids):
+            return ids, None
+        t = self._run_tables
+        fixed, after = settle_runs(np.asarray(ids, np.int64), np.float32(acc), *t)
+        return fixed.tolist(), after
 
     def __reduce__(self) -> tuple:
         return (_native_from_raw, (self.vocabulary.raw, self.vocabulary.source))
@@ -517,10 +506,12 @@ class NativeSentencePiece(Tokenizer):
             _, arr, _ = self._segment(text.encode(), alpha, seed)
             ids = arr.tolist()
         if acc is not None:
-            ids = self._float32_ties(ids, acc)
+            ids, after = self._float32_ties(ids, acc)
             if not last:
-                scores = self._f32[np.asarray(ids, np.int64)]
-                acc = np.add.accumulate(np.concatenate([[acc], scores]))[-1]
+                if after is None:
+                    scores = self._f32[np.asarray(ids, np.int64)]
+                    after = np.add.accumulate(np.concatenate([[acc], scores]))[-1]
+                acc = after
         to_sp = self._to_sp
         if not self._extra:
             out.extend([to_sp[i] for i in ids])
