@@ -14,7 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QItemSelection,
+    QItemSelectionModel,
+    QSettings,
+    Qt,
+)
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -185,37 +192,15 @@ class VocabView(VocabEdits):
         return bar
 
     def _table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.table_model)
-        table.setSortingEnabled(True)
+        edits = QAbstractItemView.EditTrigger
+        table = _piece_table(self.table_model, edits.DoubleClicked | edits.EditKeyPressed)
         table.sortByColumn(COUNT, Qt.SortOrder.DescendingOrder)  # the common pieces first
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-        )
-        table.setStyleSheet(TABLE_STYLE)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(22)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setColumnWidth(PIECE, 180)
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         return table
 
     def _foreign_table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.foreign_model)
-        table.setSortingEnabled(True)
-        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setStyleSheet(TABLE_STYLE)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(22)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setColumnWidth(PIECE, 180)
+        table = _piece_table(self.foreign_model, QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by id: nothing to count
         return table
 
     def _foreign_filtered(self, shown: int, total: int, error: str) -> None:
@@ -409,3 +394,19 @@ def _ids_in(vocab: Vocabulary, model: Model) -> np.ndarray:
         for i in np.flatnonzero(vocab.special == special).tolist():
             where.setdefault(vocab.pieces[i], i)
     return np.fromiter((where.get(p, -1) for p in model.pieces), np.int64, len(model.pieces))
+
+
+def _piece_table(model: QAbstractTableModel, edits: QAbstractItemView.EditTrigger) -> QTableView:
+    """A sortable table of pieces, one row selected as a whole, in the view's style."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSortingEnabled(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(edits)
+    table.setStyleSheet(TABLE_STYLE)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setColumnWidth(PIECE, 180)
+    return table
