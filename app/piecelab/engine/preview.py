@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .arguments import check_alpha, kernel_seed
+from .arguments import check_alpha, kernel_seed, short_repr
 from .model import N_SPECIAL, SPECIALS, Model
 from .normalize import to_utf8
 from .sampling_log import LINEAR_NATS, linear_spread
@@ -61,8 +61,8 @@ class PreviewTokenizer:
     """Viterbi and exact sampling of short texts with the model alone (no compiled code).
 
     Offers the part of :class:`~piecelab.engine.Tokenizer` the playground panes use:
-    ``segment``, ``log_prob``, ``log_partition``, ``id_to_piece``, ``vocab_size``
-    and ``model``.
+    ``segment``, ``log_prob``, ``log_partition``, ``boundary_marginals``,
+    ``id_to_piece``, ``vocab_size`` and ``model``.
     """
 
     preview = True
@@ -227,6 +227,57 @@ class PreviewTokenizer:
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:
         """log P(seg) under the sampler at ``alpha`` (exact)."""
         return alpha * seg.score - self.log_partition(seg.data, alpha)
+
+    def boundary_marginals(self, text: str, alpha: float = 1.0) -> np.ndarray:
+        """P(a token boundary at byte i), as :meth:`Tokenizer.boundary_marginals`.
+
+        The same forward-backward in the log domain, at every α ≥ 0; it agrees with
+        the kernel to rounding, not bit for bit.
+        """
+        data = to_utf8(text)
+        self._check(data)
+        a = check_alpha(alpha)
+        if a < 0:
+            raise ValueError(f"alpha must be ≥ 0 for boundary marginals, got {short_repr(alpha)}")
+        for byte in set(data):
+            pid = self._ids.get(bytes([byte]))
+            if pid is None or self._score_list[pid] == -math.inf:
+                pos = data.index(byte)
+                raise ValueError(f"byte 0x{byte:02X} at offset {pos} has no piece")
+        # log weight / α per id: log p, or 0 for every piece at α = 0 (uniform)
+        w = [0.0 if a == 0 and x > -math.inf else x for x in self._score_list]
+        out = [1.0] * (len(data) + 1)
+        for c0, c1 in _chunks(data):
+            self._chunk_marginals(data, c0, c1, w, a if a > 0 else 1.0, out)
+        return np.array(out, dtype=np.float64)
+
+    def _chunk_marginals(
+        self, data: bytes, c0: int, c1: int, w: list[float], a: float, out: list[float]
+    ) -> None:
+        """Forward-backward over one chunk: its inner entries of ``out``."""
+        m = c1 - c0
+        by_end = [
+            [(s - c0, pid) for s, pid in self._candidates(data, c0, c0 + p)] for p in range(m + 1)
+        ]
+        by_start: list[list[tuple[int, int]]] = [[] for _ in range(m + 1)]
+        f = [0.0] * (m + 1)
+        for p in range(1, m + 1):
+            f[p] = _log_sum([f[s] + w[pid] for s, pid in by_end[p]], a)
+            for s, pid in by_end[p]:
+                by_start[s].append((p, pid))
+        g = [0.0] * (m + 1)
+        for s in range(m - 1, -1, -1):
+            g[s] = _log_sum([g[p] + w[pid] for p, pid in by_start[s]], a)
+        for i in range(1, m):
+            out[c0 + i] = min(1.0, math.exp(a * (f[i] + g[i] - f[m])))
+
+
+def _log_sum(xs: list[float], a: float) -> float:
+    """log Σ exp(a · x) / a over ``xs``, by their maximum (−inf for none)."""
+    best = max(xs, default=-math.inf)
+    if best == -math.inf:
+        return best
+    return best + math.log(sum(math.exp(a * (x - best)) for x in xs)) / a
 
 
 __all__ = ["MAX_PREVIEW_BYTES", "N_SPECIAL", "PreviewTokenizer"]

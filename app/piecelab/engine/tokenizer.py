@@ -18,7 +18,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from . import enumerations, kernels, sampling_log, token_lists
+from . import enumerations, kernels, marginals, sampling_log, token_lists
 from . import trie as trie_module
 from .arguments import (
     check_alpha,
@@ -582,6 +582,27 @@ class Tokenizer:
             sampling_log.log_partition(
                 arr, NO_FORCED, self._rt, self._slot_scores, self._slot_ids, a
             )
+        )
+
+    def boundary_marginals(self, text: str, alpha: float = 1.0) -> np.ndarray:
+        """P(a token boundary at byte i) under the sampler at ``alpha`` ≥ 0, for i in 0..n.
+
+        Exact (forward-backward, :mod:`~piecelab.engine.marginals`): the share of
+        P(seg) ∝ Π p(piece)^α, the distribution :meth:`segment` draws from, held by
+        the segmentations that cut at byte ``i`` of the NFC-normalized text's UTF-8
+        (the offsets of :meth:`segment`); float64, ``n + 1`` entries.  Entries 0
+        and ``n``, and every chunk edge (after a run of newlines), are 1.
+        """
+        data = to_utf8(text)
+        a = check_alpha(alpha)
+        if a < 0:
+            raise ValueError(
+                f"alpha must be ≥ 0 for boundary marginals, got {short_repr(alpha)} "
+                "(α < 0 is Viterbi: its boundaries are those of segment())"
+            )
+        self._check_covered(data)
+        return marginals.boundary_marginals(
+            data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
 
     def _log_z(self, data: bytes, slot_weights: np.ndarray) -> float:
