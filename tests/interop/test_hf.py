@@ -496,3 +496,12 @@ def test_bytepiece_unreachable_is_the_engine_s(tmp_path):
     vocab = load(model.save(tmp_path / "tiny.model"))
     assert vocab.unreachable()[3:].astype(bool).tolist() == unreachable(model).tolist()
     assert (vocab.unreachable()[:3] == -1).all()
+
+
+def test_bytepiece_scores_are_indexed_by_id(tmp_path):
+    """A BytePiece vocabulary's scores line up with its ids (the table and hover read them)."""
+    model = Model.from_counts(tiny_counts())
+    vocab = load(model.save(tmp_path / "tiny.model"))
+    assert len(vocab.scores) == vocab.vocab_size == len(vocab.pieces)
+    assert vocab.scores[3:].tolist() == model.log_probs()[3:].tolist()
+    assert [p.score for p in vocab.piece_table()][3:] == model.log_probs()[3:].tolist()

@@ -29,7 +29,8 @@ class BytePieceVocabulary(Vocabulary):
         self.model = m
         self.source = m.source
         self.pieces = [s.encode() for s in SPECIALS] + list(m.pieces)
-        self.scores = np.concatenate([np.zeros(N_SPECIAL), m.log_probs()])
+        self.scores = np.asarray(m.log_probs(), np.float64).copy()  # by id, specials too
+        self.scores[:N_SPECIAL] = 0.0
         self.special = np.arange(len(self.pieces)) < N_SPECIAL
 
     def encode(self, text: str) -> list[int]:
