@@ -223,6 +223,7 @@ class Corpus:
         self._closed = False
         self._done = 0
         self._counter: cf.CountingFile | None = None
+        self._reader: cf.DocReader | None = None  # the current pass's, for records()
         self._current_size = 0
         self._entries: list[_Entry] = []
         self._seen: set[object] = set()
@@ -367,6 +368,13 @@ class Corpus:
             raise ValueError(f"split must be one of {', '.join(_SPLITS)}, not {split!r}")
         self._check_open()
         return self._documents(split)
+
+    def records(self, split: str = "train") -> Iterator[tuple[str, object]]:
+        """:meth:`documents` with the JSON value each came from (None from text files),
+        for figures per field such as ``lang``."""
+        for doc in self.documents(split):
+            reader = self._reader
+            yield doc, reader.record if reader is not None else None
 
     def _documents(self, split: str) -> Iterator[str]:
         frac = self.options.heldout
@@ -526,6 +534,8 @@ class Corpus:
                 return
             fmt = entry.fmt if entry.fmt != "auto" else cf.sniff_format(head)
             reader = cf.DocReader(stream, report, opts.errors, opts.max_line_bytes)
+            if track:
+                self._reader = reader
             if fmt == "txt":
                 docs = reader.txt(opts.paragraphs)
             elif fmt == "json-array-or-lines" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":

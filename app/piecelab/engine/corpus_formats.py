@@ -342,6 +342,7 @@ class DocReader:
         self.objects = 0  # JSON objects seen, whether one had the field, and their keys
         self.found = False
         self.keys: set[str] = set()
+        self.record: object = None  # the JSON value the latest document came from
 
     # ------------------------------------------------------------------ lines
     def lines(self) -> Iterator[tuple[bytes, bool]]:
@@ -489,6 +490,7 @@ class DocReader:
             else:
                 doc = self._pick(obj, field, escapes)
             if doc:
+                self.record = obj
                 yield doc
         self._check_field()
 
@@ -500,6 +502,7 @@ class DocReader:
                 self.report(self.lineno, "bad-json", f"{value}; the rest of the file is skipped")
                 break
             if doc := self._pick(value, field, True):
+                self.record = value
                 yield doc
         self._check_field()
 

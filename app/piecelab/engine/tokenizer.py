@@ -28,6 +28,7 @@ from .arguments import (
     kernel_seed,
     short_repr,
 )
+from .continuation import Continuation, check_continuation
 from .kernels import NO_FORCED
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
@@ -604,6 +605,11 @@ class Tokenizer:
         return marginals.boundary_marginals(
             data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
+
+    def continuation(self, text: str, offset: int, alpha: float = 1.0) -> Continuation:
+        """Whether a cut at byte ``offset`` is a token boundary: deterministically, with
+        what probability under α, and the pieces it would break (the continuation check)."""
+        return check_continuation(self, text, offset, alpha)
 
     def _log_z(self, data: bytes, slot_weights: np.ndarray) -> float:
         """log Σ over segmentations of Π (slot weight of each piece)."""

@@ -33,6 +33,7 @@ STEPS: tuple[tuple[str, Callable[[Tokenizer], object]], ...] = (
     ("top k", lambda t: t.top_k(_TEXT, 2, 0.5)),
     ("counting", lambda t: (t.count_segmentations(_TEXT), t.log_count_segmentations(_TEXT))),
     ("matches", lambda t: t.matches(_TEXT)),
+    ("boundaries", lambda t: t.continuation(_TEXT, 1, 0.5)),  # boundary marginals
     ("batches", lambda t: t.tokenize_batch([_TEXT, _TEXT], alpha=0.5, seed=0)),
     ("decoding", lambda t: t.decode(t.encode(_TEXT))),
 )
