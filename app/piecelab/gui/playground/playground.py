@@ -8,6 +8,8 @@ Hovering a token highlights its source span in the editor and in every pane.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import (
@@ -21,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFrame,
+    QLabel,
     QPlainTextEdit,
     QScrollArea,
     QSplitter,
@@ -30,7 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import SamplingUnavailable, Segmentation, Tokenizer, Vocabulary, looks_like_model
+from ...engine import (
+    Continuation,
+    SamplingUnavailable,
+    Segmentation,
+    Tokenizer,
+    Vocabulary,
+    looks_like_model,
+)
 from ..state import Workspace
 from ..widgets import debounce
 from .compare_view import CompareView
@@ -38,6 +48,7 @@ from .controls import SamplingControls, shortcut_text
 from .ids_view import IdsView
 from .sampling_view import SamplingView
 from .segmentation_pane import SegmentationPane
+from .token_labels import display_label
 from .token_view import TokenView
 
 # Chinese and English that the published BytePiece 80k model cuts into words and
@@ -50,6 +61,8 @@ SAMPLE_TEXT = (
 )
 DEBOUNCE_MS = 50
 SAMPLE_LINES = 5  # each sampled pane shows at least this many lines; more panes scroll
+CUT_MAX_BYTES = 50_000  # the continuation check follows the caret in texts up to this size
+CUT_PIECES_SHOWN = 6
 TAB_KEYS = QKeySequence("Ctrl+I")  # Ctrl+Tab would clash with switching tabs; ^I is a tab
 
 
@@ -107,8 +120,20 @@ class Playground(QWidget):
         self.distribution = SamplingView()
         self.ids = IdsView()
         self.compare = CompareView(workspace)
+        self.cut_label = QLabel()  # the continuation check at the caret
+        self.cut_label.setWordWrap(True)
+        self.cut_label.setMinimumHeight(2 * self.cut_label.fontMetrics().lineSpacing() + 4)
+        self.cut_label.setToolTip(
+            "Would a prompt cut at the caret end on a token boundary? The red strip under "
+            "the deterministic tokens shows P(boundary) at every byte under the sampler at α."
+        )
+        segmentations = QWidget()
+        box = QVBoxLayout(segmentations)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(panes, 1)
+        box.addWidget(self.cut_label)
         self.tabs = QTabWidget()
-        self.tabs.addTab(panes, "Segmentations")
+        self.tabs.addTab(segmentations, "Segmentations")
         self.tabs.addTab(self.distribution, "Sampling distribution")
         self.tabs.addTab(self.ids, "Ids")
         self.tabs.addTab(self.compare, "Compare")
@@ -126,6 +151,7 @@ class Playground(QWidget):
         self._char_pos: np.ndarray | None = None
         self._set_sample_count(1)
         self.editor.textChanged.connect(self._timer.start)
+        self.editor.cursorPositionChanged.connect(self.show_cut)
         self.controls.changed.connect(self._controls_changed)
         self.tabs.currentChanged.connect(lambda _: self._refresh_current_sub_view())
         self.distribution.selection_button.clicked.connect(self._use_selection)
@@ -239,6 +265,8 @@ class Playground(QWidget):
                 pane.show_message(why)
             return
         self.viterbi.show_segmentation(seg, tok)
+        self.viterbi.view.set_boundaries(self._marginals(tok, text, c.alpha))
+        self.show_cut()
         for k, pane in enumerate(self.samples):
             seed = c.seed + k
             pane.set_title(f"Sampled (α={c.alpha:g}, seed {seed})")
@@ -257,6 +285,36 @@ class Playground(QWidget):
         self._stale = {self.ids, self.compare}
         self._refresh_current_sub_view()
         self.refreshed.emit()
+
+    def _marginals(self, tok: Tokenizer | Vocabulary, text: str, alpha: float) -> np.ndarray | None:
+        """Exact boundary probabilities for the strip: piecelab's compiled engine only."""
+        if not isinstance(tok, Tokenizer) or self.previewing:
+            return None
+        try:
+            return tok.boundary_marginals(text, max(alpha, 0.0))
+        except ValueError:
+            return None
+
+    def cut_offset(self) -> int:
+        """The caret as a byte offset of the editor text's UTF-8."""
+        pos = self.editor.textCursor().position()
+        head = self.text().encode("utf-16-le", "surrogatepass")[: 2 * pos]
+        return len(head.decode("utf-16-le", "surrogatepass").encode("utf-8", "surrogatepass"))
+
+    def show_cut(self) -> None:
+        """The continuation check at the caret: is a prompt cut there a token boundary?"""
+        tok, seg, text = self.tokenizer, self.viterbi.segmentation, self.text()
+        if not isinstance(tok, Tokenizer) or self.previewing or seg is None or seg.text != text:
+            self.cut_label.setText("")
+            return
+        if len(seg.data) > CUT_MAX_BYTES:
+            self.cut_label.setText(
+                f"The continuation check follows the caret in texts up to {CUT_MAX_BYTES:,} bytes."
+            )
+            return
+        alpha = max(self.controls.alpha, 0.0)
+        c = tok.continuation(text, self.cut_offset(), alpha)
+        self.cut_label.setText(cut_text(c, len(seg.data), tok))
 
     def _refresh_current_sub_view(self) -> None:
         w = self.tabs.currentWidget()
@@ -309,3 +367,25 @@ class Playground(QWidget):
     def highlighted_editor_text(self) -> str:
         sel = self.editor.extraSelections()
         return sel[0].cursor.selectedText() if sel else ""
+
+
+def cut_text(c: Continuation, n_bytes: int, tok: Tokenizer) -> str:
+    """The continuation check in words (rich text)."""
+
+    def name(i: int) -> str:
+        return html.escape(display_label(tok.id_to_piece(i)))
+
+    where = f"Cut at the caret, byte {c.offset:,} of {n_bytes:,}: "
+    if c.viterbi_token is None:
+        where += "a boundary of the deterministic segmentation"
+    else:
+        where += f"<b>inside</b> ‘{name(c.viterbi_token[2])}’ (id {c.viterbi_token[2]})"
+    prob = f"P(boundary | α={c.alpha:g}) = {c.probability:.4%}"
+    ids = list(dict.fromkeys(i for _, _, i in c.straddling))
+    if not ids:
+        over = "no piece spans it"
+    else:
+        shown = ", ".join(f"‘{name(i)}’" for i in ids[:CUT_PIECES_SHOWN])
+        more = f" (+{len(ids) - CUT_PIECES_SHOWN} more)" if len(ids) > CUT_PIECES_SHOWN else ""
+        over = f"pieces over the cut: {shown}{more}"
+    return f"{where} · {prob} · {over}"

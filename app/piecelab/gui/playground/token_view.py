@@ -16,7 +16,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -34,6 +34,9 @@ HUES = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948")
 FILL_ALPHA = 80
 GRAYS = ("#8c8c8c", "#5f5f5f")  # fills of tokens that hold part of a character (hex labels)
 DIFF_COLOR = QColor("#d62728")
+BOUNDARY_COLOR = QColor("#e15759")  # the heat strip of boundary probabilities
+BOUNDARY_LEVELS = 8  # shades of the strip (one pen each, so one draw call each)
+BOUNDARY_TICK = 6  # px: the strip's height along each token's lower edge
 LINE_CACHE = 2000  # rendered lines kept per view: typing re-renders only the lines it changes
 _ARGB = QImage.Format.Format_ARGB32_Premultiplied
 SEP = "\u2002\u2009"  # en space + thin space: the room between two labels of one line
@@ -88,6 +91,7 @@ class TokenView(QAbstractScrollArea):
         self.last_tooltip = ""
         self.empty_message = NO_MODEL  # drawn while there is no segmentation
         self._highlight: tuple[int, int] | None = None
+        self.boundaries: np.ndarray | None = None  # P(boundary) per byte offset, or None
         self._hover = -1
         self._layout_width = -1.0
         self._fills = np.array([_premultiplied(QColor(h), FILL_ALPHA) for h in HUES], np.uint32)
@@ -116,6 +120,7 @@ class TokenView(QAbstractScrollArea):
     ) -> None:
         """Show ``seg``; tokens whose byte span is not one of ``reference``'s are marked."""
         self.segmentation, self.tokenizer = seg, tokenizer
+        self.boundaries = None  # they belong to a text: the caller sets the new ones
         font_key = self.font().key()
         table = label_table(tokenizer, QFontMetricsF(self.font()), font_key)
         ids = seg.ids
@@ -136,6 +141,14 @@ class TokenView(QAbstractScrollArea):
             self.different = ~same_spans(seg, reference)
         if update:
             self.viewport().update()
+
+    def set_boundaries(self, marginals: np.ndarray | None) -> None:
+        """Draw P(a token boundary) at each byte offset of the shown text as a heat
+        strip along the tokens' lower edges (None, or another text's: no strip)."""
+        seg = self.segmentation
+        fits = marginals is not None and seg is not None and len(marginals) == len(seg.data) + 1
+        self.boundaries = marginals if fits else None
+        self.viewport().update()
 
     def set_highlight(self, start: int, end: int) -> None:
         """Fill the tokens overlapping bytes ``[start, end)``; ``start < 0`` clears."""
@@ -330,10 +343,36 @@ class TokenView(QAbstractScrollArea):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(DIFF_COLOR, 2))
             p.drawRects(self._rects(diff, inset=1))
+        if self.boundaries is not None:
+            self._boundary_strip(p, lo, hi)
         if 0 <= self._hover < len(self._w):
             r = self._rects(np.array([self._hover]))[0]
             p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
             p.drawLine(r.bottomLeft(), r.bottomRight())
+
+    def _boundary_strip(self, p: QPainter, lo: int, hi: int) -> None:
+        """A tick per byte offset of the visible tokens, as dark as P(boundary) there;
+        inside a token the offsets are spread evenly over its box."""
+        marg = self.boundaries
+        assert marg is not None
+        levels: list[list[QLineF]] = [[] for _ in range(BOUNDARY_LEVELS)]
+        starts, ends = self._starts.tolist(), self._ends.tolist()
+        for i, r in zip(range(lo, hi), self._rects(np.arange(lo, hi))):
+            s, e = starts[i], ends[i]
+            left, step = r.left(), r.width() / max(e - s, 1)
+            y0, y1 = r.bottom() - BOUNDARY_TICK, r.bottom()
+            for o, q in enumerate(marg[s:e].tolist(), start=s):
+                if q >= 0.005:
+                    x = left + (o - s) * step
+                    levels[min(int(q * BOUNDARY_LEVELS), BOUNDARY_LEVELS - 1)].append(
+                        QLineF(x, y0, x, y1)
+                    )
+        for level, lines in enumerate(levels):
+            if lines:
+                color = QColor(BOUNDARY_COLOR)
+                color.setAlpha(40 + 215 * (level + 1) // BOUNDARY_LEVELS)
+                p.setPen(QPen(color, 2))
+                p.drawLines(lines)
 
     # ------------------------------------------------------------- hover
     def tooltip_text(self, i: int) -> str:
