@@ -310,3 +310,21 @@ def test_save_as_adds_the_extension_and_remembers_the_file(
     assert saved.is_file() and not plain.exists() and not window.workspace.dirty
     assert window.recent_files()[0] == str(saved.resolve())
     settle()
+
+
+def test_the_vocabulary_toolbar_save_says_so_and_remembers_the_file(
+    qtbot, settle, window, model_path, tmp_path, monkeypatch
+):
+    open_and_wait(qtbot, window, model_path)
+    edit_something(qtbot, window)
+    target = tmp_path / "from-toolbar.model"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.tabs.setCurrentWidget(window.vocab_view)
+    save_as = window.vocab_view.actions["save_as"]
+    qtbot.waitUntil(save_as.isEnabled, timeout=LOAD_MS)
+    save_as.trigger()
+    assert target.is_file() and not window.workspace.dirty
+    assert window.statusBar().currentMessage() == f"Saved {target}"
+    assert window.recent_files()[0] == str(target.resolve())
+    assert "from-toolbar.model" in window.windowTitle() and "*" not in window.windowTitle()
+    settle()

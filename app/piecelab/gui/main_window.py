@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.workspace.modelFailed.connect(self._model_failed)
         self.workspace.dirtyChanged.connect(lambda _: self._update_title())
         self.workspace.modelEdited.connect(self._update_title)
+        self.workspace.saved.connect(self._on_saved)
         self.workspace.message.connect(self.say)
         self.model_info = QLabel("")  # permanent: messages and menus never hide it
         self.preparing = QProgressBar()  # while a model's tokenizer is built (compiled)
@@ -290,17 +291,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- saving, closing
     def save(self) -> bool:
         """Save to the model's own file (asks for one if it has none, or is a .zip)."""
-        return self._saved(saving.save(self, self.workspace))
+        return saving.save(self, self.workspace)
 
     def save_as(self) -> bool:
-        return self._saved(saving.save_as(self, self.workspace))
+        return saving.save_as(self, self.workspace)
 
-    def _saved(self, ok: bool) -> bool:
-        if ok:
-            self._update_title()
-            self.statusBar().showMessage(f"Saved {self.workspace.model_path}")
-            self._add_recent(Path(self.workspace.model_path).resolve())
-        return ok
+    def _on_saved(self, path: str) -> None:
+        """Whichever view saved: the title, the status bar and the recent files follow."""
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}")
+        self._add_recent(Path(path).resolve())
 
     def closeEvent(self, event) -> None:
         for i in range(self.tabs.count()):

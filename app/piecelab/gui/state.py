@@ -78,6 +78,7 @@ class Workspace(QObject):
     modelEdited = Signal()  # the current vocabulary changed by hand; tokenizer rebuilt
     modelFailed = Signal(str)
     dirtyChanged = Signal(bool)
+    saved = Signal(str)  # the model was written to this file (any view's Save)
     compareChanged = Signal()
     compareFailed = Signal(str)  # model B could not be opened (Compare shows why)
     corpusChanged = Signal()
@@ -309,6 +310,7 @@ class Workspace(QObject):
         self.saved_model = self.model
         self.has_edits = False
         self._set_dirty(False)
+        self.saved.emit(str(target))
         return target
 
     def open_compare_model(self, path: str | Path) -> None:
