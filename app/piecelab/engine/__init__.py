@@ -75,6 +75,7 @@ from .formats import (
     load_bytes,
     read_vocabulary,
 )
+from .lattice import MAX_LATTICE_BYTES, Arc, Lattice, Step
 from .model import (
     MAX_MODEL_BYTES,
     MAX_PIECE_BYTES,
@@ -124,6 +125,7 @@ __all__ = [
     "COMPILING",
     "EXPORT_KINDS",
     "KINDS",
+    "MAX_LATTICE_BYTES",
     "MAX_MODEL_BYTES",
     "MAX_ORDER",
     "MAX_PIECE_BYTES",
@@ -137,6 +139,7 @@ __all__ = [
     "SCRIPTS",
     "SCRIPT_GROUPS",
     "SPECIALS",
+    "Arc",
     "Cancelled",
     "Continuation",
     "Corpus",
@@ -152,6 +155,7 @@ __all__ = [
     "GroupCost",
     "Hit",
     "IdShift",
+    "Lattice",
     "Log",
     "Metric",
     "Model",
@@ -167,6 +171,7 @@ __all__ = [
     "SourceStats",
     "Spans",
     "StageDone",
+    "Step",
     "TextEncodingError",
     "Throttle",
     "Token",

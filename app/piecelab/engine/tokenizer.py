@@ -30,6 +30,7 @@ from .arguments import (
 )
 from .continuation import Continuation, check_continuation
 from .kernels import NO_FORCED
+from .lattice import MAX_LATTICE_BYTES, Lattice, build_lattice
 from .model import N_SPECIAL, SPECIALS, Model, load_model
 from .normalize import to_utf8
 from .preview import MAX_PREVIEW_BYTES, PreviewTokenizer
@@ -610,6 +611,20 @@ class Tokenizer:
         """Whether a cut at byte ``offset`` is a token boundary: deterministically, with
         what probability under α, and the pieces it would break (the continuation check)."""
         return check_continuation(self, text, offset, alpha)
+
+    def lattice(self, text: str, alpha: float = 1.0) -> Lattice:
+        """Every candidate piece of a short ``text`` as an arc, with the Viterbi path, the
+        forward values under ``alpha`` ≥ 0 and the exact sampler's steps (for teaching)."""
+        data = to_utf8(text)
+        a = check_alpha(alpha)
+        if a < 0:
+            raise ValueError(f"alpha must be ≥ 0 for the lattice, got {short_repr(alpha)}")
+        seg = self.segment(text) if len(data) <= MAX_LATTICE_BYTES else None  # (else: raises)
+        arr = np.frombuffer(data, dtype=np.uint8)
+        s, e, i = enumerations.all_matches(arr, NO_FORCED, *self._trie_args)
+        matches = list(zip(s.tolist(), e.tolist(), i.tolist()))
+        ends = seg.ends.tolist() if seg is not None else []
+        return build_lattice(data, matches, self._scores, a, ends)
 
     def _log_z(self, data: bytes, slot_weights: np.ndarray) -> float:
         """log Σ over segmentations of Π (slot weight of each piece)."""

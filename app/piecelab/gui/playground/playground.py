@@ -46,6 +46,7 @@ from ..widgets import debounce
 from .compare_view import CompareView
 from .controls import SamplingControls, shortcut_text
 from .ids_view import IdsView
+from .lattice_view import LatticeView
 from .sampling_view import SamplingView
 from .segmentation_pane import SegmentationPane
 from .token_labels import display_label
@@ -120,6 +121,7 @@ class Playground(QWidget):
         self.distribution = SamplingView()
         self.ids = IdsView()
         self.compare = CompareView(workspace)
+        self.lattice = LatticeView(self.editor)  # built when its tab shows
         self.cut_label = QLabel()  # the continuation check at the caret
         self.cut_label.setWordWrap(True)
         self.cut_label.setMinimumHeight(2 * self.cut_label.fontMetrics().lineSpacing() + 4)
@@ -137,6 +139,7 @@ class Playground(QWidget):
         self.tabs.addTab(self.distribution, "Sampling distribution")
         self.tabs.addTab(self.ids, "Ids")
         self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.lattice, "Lattice")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.editor)
         split.addWidget(self.tabs)
@@ -220,6 +223,7 @@ class Playground(QWidget):
         else:
             self.distribution.set_tokenizer(tok)
         self.compare.set_primary(tok)
+        self.lattice.set_tokenizer(tok)
         self.refresh()
         self.tokenizerReady.emit()
 
