@@ -20,6 +20,7 @@ from .._version import __version__
 from ..engine import COMPILING, MODEL_FILE_FILTER, Progress, looks_like_model
 from ..paths import example_models, icon_path
 from . import saving
+from .analysis import AnalysisView
 from .autosave import install_autosave
 from .corpus import CorpusView
 from .exporting import ExportMenu
@@ -59,6 +60,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.corpus_view, "Corpus")
         self.tabs.addTab(self.train_view, "Train")
         self.tabs.addTab(self.vocab_view, "Vocabulary")
+        self.analysis_view = AnalysisView(self.workspace)
+        self.tabs.addTab(self.analysis_view, "Analysis")
         self.setCentralWidget(self.tabs)
         for table in self.findChildren(QAbstractItemView):  # Tab leaves a table, cell by
             table.setTabKeyNavigation(False)  # cell is the arrow keys' job

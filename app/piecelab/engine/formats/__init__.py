@@ -5,7 +5,7 @@
 """
 
 from .base import KINDS, FormatError, Piece, SamplingUnavailable, Spans, Vocabulary
-from .load import load, load_bytes, read_vocabulary
+from .load import as_vocabulary, load, load_bytes, read_vocabulary
 
 __all__ = [
     "KINDS",
@@ -14,6 +14,7 @@ __all__ = [
     "SamplingUnavailable",
     "Spans",
     "Vocabulary",
+    "as_vocabulary",
     "load",
     "load_bytes",
     "read_vocabulary",

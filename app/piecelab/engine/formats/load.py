@@ -14,9 +14,13 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Model, ModelFormatError, read_model_file
 from .base import Vocabulary, fail
+
+if TYPE_CHECKING:
+    from ..tokenizer import Tokenizer
 
 _TIKTOKEN_LINE = re.compile(rb"\A[A-Za-z0-9+/]+=*[ \t]+\d+\r?\n")
 _JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*[{[]")
@@ -31,14 +35,14 @@ def load(path: str | os.PathLike[str], pattern: str | None = None) -> Vocabulary
     Raises :class:`~.base.FormatError` (a ``ValueError``) naming the file and the
     problem for anything it cannot open.
     """
-    return _as_vocabulary(read_vocabulary(path, pattern))
+    return as_vocabulary(read_vocabulary(path, pattern))
 
 
 def load_bytes(
     raw: bytes, source: str, pattern: str | None = None, zipped: bool = False
 ) -> Vocabulary:
     """:func:`load` for bytes already read (``source`` names them in errors)."""
-    return _as_vocabulary(read_bytes(raw, source, pattern, zipped))
+    return as_vocabulary(read_bytes(raw, source, pattern, zipped))
 
 
 def read_vocabulary(path: str | os.PathLike[str], pattern: str | None = None) -> Model | Vocabulary:
@@ -68,10 +72,12 @@ def read_bytes(
     return open_sentencepiece(raw, source)
 
 
-def _as_vocabulary(found: Model | Vocabulary) -> Vocabulary:
+def as_vocabulary(found: Model | Tokenizer | Vocabulary) -> Vocabulary:
+    """Anything that segments as a :class:`Vocabulary`: a BytePiece model or piecelab
+    tokenizer through the BytePiece adapter (a tokenizer is reused, not rebuilt)."""
     from .bytepiece import BytePieceVocabulary
 
-    return BytePieceVocabulary(found) if isinstance(found, Model) else found
+    return found if isinstance(found, Vocabulary) else BytePieceVocabulary(found)
 
 
 def _read_json(raw: bytes, source: str) -> Model | Vocabulary:
@@ -103,4 +109,11 @@ def _read_json(raw: bytes, source: str) -> Model | Vocabulary:
     )
 
 
-__all__ = ["ModelFormatError", "load", "load_bytes", "read_bytes", "read_vocabulary"]
+__all__ = [
+    "ModelFormatError",
+    "as_vocabulary",
+    "load",
+    "load_bytes",
+    "read_bytes",
+    "read_vocabulary",
+]
