@@ -86,6 +86,25 @@ def playground(s: Shooter) -> None:
     pg.tabs.setCurrentIndex(0)
 
 
+def lattice(s: Shooter) -> None:
+    pg = s.window.playground
+    s.window.tabs.setCurrentWidget(pg)
+    pg.tabs.setCurrentWidget(pg.lattice)
+    pg.lattice.text_edit.setText("tokenizers 分词")
+    pg.lattice.step()
+    pg.lattice.step()
+    s.shot("lattice")
+    pg.tabs.setCurrentIndex(0)
+
+
+def analysis(s: Shooter) -> None:
+    view = s.window.analysis_view
+    s.window.tabs.setCurrentWidget(view)
+    view.cost.measure()
+    wait(s.app, lambda: bool(view.cost.reports), "the cost per script")
+    s.shot("analysis")
+
+
 def corpus(s: Shooter) -> None:
     view = s.window.corpus_view
     s.window.tabs.setCurrentWidget(view)
@@ -144,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         shooter = Shooter(app, window, args.out)
         print(f"screenshots of {ws.model_label} ({ws.tokenizer.vocab_size:,} ids):")
         playground(shooter)
+        lattice(shooter)
         corpus(shooter)
+        analysis(shooter)
         vocabulary(shooter)
         train(shooter, Path(tmp))
         window.train_view.shutdown()

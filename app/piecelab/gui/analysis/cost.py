@@ -68,6 +68,8 @@ def fmt(value: float | None) -> str:
         return "—"
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}"
+    if abs(value) >= 1000:  # token counts split by bytes across scripts
+        return f"{value:,.1f}"
     return f"{value:.4g}"
 
 
@@ -171,6 +173,7 @@ class CostPanel(QWidget):
         split.addWidget(self.chart)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
+        split.setSizes([520, 900])  # the table's columns are narrow; the bars want room
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(models)
