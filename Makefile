@@ -41,6 +41,8 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_curve.py
+	$(BIN)/python benchmarks/bench_analysis.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 from pathlib import Path
@@ -47,6 +48,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="recount the final pieces by segmenting the corpus with each vocabulary",
     )
+    t.add_argument(
+        "--curve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure held-out bytes/token at N sizes (2 to 64), from the largest "
+        "size down to an eighth of it, pruned on the way (needs --heldout above 0)",
+    )
+    t.add_argument(
+        "--json",
+        action="store_true",
+        help="print the models written, held-out figures and curve as one JSON object",
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=run)
 
@@ -69,15 +83,36 @@ def settings_from(args: argparse.Namespace):
             ensure_unicode=not args.no_ensure_unicode,
             workers=args.workers,
             reestimate=args.reestimate,
+            curve=args.curve,
         ).validate()
     except ValueError as exc:
         raise CliError(f"{exc}") from None
 
 
+def show(ev, bar: ProgressBar, ids: dict[int, int], sizes: tuple[int, ...]) -> None:
+    """An event of the run on the progress bar; ``ids`` gets each curve point's ids."""
+    from ..engine import Log, Metric, Progress, StageDone
+
+    if isinstance(ev, Progress):
+        bar.update(ev)
+    elif isinstance(ev, StageDone):
+        bar.finish(ev)
+    elif isinstance(ev, Log):
+        bar.message(ev.message)
+    elif isinstance(ev, Metric) and ev.series == "heldout":
+        bar.message(f"held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
+    elif isinstance(ev, Metric) and ev.series == "curve":
+        ids[int(ev.extra["size"])] = int(ev.x)
+        if int(ev.extra["size"]) not in sizes:
+            bar.message(f"curve: held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..engine import Cancelled, CorpusError, Log, Metric, Progress, StageDone
+    from ..engine import Cancelled, CorpusError
 
     settings = settings_from(args)
+    if settings.curve and args.heldout <= 0:
+        raise CliError("--curve: needs held-out text (--heldout above 0)")
     trainer = settings.trainer()
     out = Path(args.output)
     sizes = settings.vocab_sizes
@@ -88,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     corpus = open_corpus(args, heldout)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     cancel = threading.Event()
+    ids: dict[int, int] = {}  # curve size → the ids its model has
     job = trainer.run(
         corpus,
         workers=settings.workers,
@@ -97,14 +133,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         for ev in job:
-            if isinstance(ev, Progress):
-                bar.update(ev)
-            elif isinstance(ev, StageDone):
-                bar.finish(ev)
-            elif isinstance(ev, Log):
-                bar.message(ev.message)
-            elif isinstance(ev, Metric) and ev.series == "heldout":
-                bar.message(f"held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
+            show(ev, bar, ids, sizes)
     except KeyboardInterrupt:
         cancel.set()
         job.close()
@@ -122,6 +151,25 @@ def run(args: argparse.Namespace) -> int:
         saved = trainer.save(out)
     except OSError as exc:
         raise CliError(f"{exc.filename or out}: cannot write the model ({exc.strerror})") from None
-    for path in saved:
-        print(path)
+    if args.json:
+        print(json.dumps(result_json(trainer, saved, ids)))
+    else:
+        for path in saved:
+            print(path)
     return 0
+
+
+def result_json(trainer, saved: list[Path], ids: dict[int, int]) -> dict:
+    """The models written, their held-out figures and the curve (sizes largest first)."""
+    result = trainer.result
+    held = result.heldout_bytes_per_token
+    return {
+        "models": [str(p) for p in saved],
+        "heldout": [
+            {"size": s, "vocab_size": result.models[s].vocab_size, "bytes_per_token": b}
+            for s, b in sorted(held.items(), reverse=True)
+        ],
+        "curve": [
+            {"size": s, "vocab_size": ids.get(s, s), "bytes_per_token": b} for s, b in trainer.curve
+        ],
+    }

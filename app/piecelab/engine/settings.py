@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .model import N_SPECIAL
 from .ngrams import MAX_ORDER
-from .trainer import Trainer
+from .trainer import MAX_CURVE, Trainer
 
 MIN_VOCAB_SIZE = N_SPECIAL + 256  # every byte, plus the special ids
 
@@ -39,6 +40,8 @@ class TrainSettings:
     ensure_unicode: bool = True
     workers: int = 1
     reestimate: bool = False
+    curve: int = 0  # compression-curve points (0: none; else 2 to MAX_CURVE)
+    MAX_CURVE: ClassVar[int] = MAX_CURVE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "vocab_sizes", tuple(int(s) for s in self.vocab_sizes))
@@ -58,6 +61,8 @@ class TrainSettings:
             raise ValueError(f"max piece length must be at least 1, got {self.max_piece_length}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.curve != 0 and not 2 <= self.curve <= MAX_CURVE:
+            raise ValueError(f"curve points must be 0 (none) or 2 to {MAX_CURVE}, got {self.curve}")
         return self
 
     def trainer(self, **extra: object) -> Trainer:
@@ -70,6 +75,7 @@ class TrainSettings:
             min_count=self.min_count,
             isolate_digits=self.isolate_digits,
             ensure_unicode=self.ensure_unicode,
+            curve=self.curve,
             **extra,  # type: ignore[arg-type]
         )
 

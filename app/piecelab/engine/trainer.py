@@ -33,6 +33,18 @@ BATCH_BYTES = 2 << 20
 WORKER_THREAD_PREFIX = "piecelab-train"  # names the worker threads of a run
 _CHUNK_RE = re.compile(".{,10000}\n{1,100}|.{1,10000}")
 _CHUNK_DIGITS_RE = re.compile("\\d|[^\n\\d]{,10000}\n{1,100}|[^\n\\d]{1,10000}")
+MAX_CURVE = 64  # most points of a compression curve
+CURVE_SPAN = 8  # a curve goes from the largest size down to this fraction of it
+
+
+def curve_sizes(largest: int, points: int) -> list[int]:
+    """The ladder of a compression curve: ``points`` sizes, geometric from ``largest``
+    down to ``largest / CURVE_SPAN`` (never below 259), largest first, no repeats."""
+    if points < 2:
+        return []
+    floor = N_SPECIAL + 256
+    sizes = {max(floor, round(largest * CURVE_SPAN ** (-i / (points - 1)))) for i in range(points)}
+    return sorted(sizes, reverse=True)
 
 
 @dataclass
@@ -43,6 +55,7 @@ class TrainResult:
     heldout_bytes_per_token: dict[int, float]
     corpus_bytes: int
     elapsed: float
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (size, bytes/token)
 
 
 @dataclass
@@ -99,6 +112,7 @@ class _Docs:
         self.heldout = heldout
         self.is_corpus = hasattr(texts, "documents") and hasattr(texts, "size_hint")
         self.heldout_docs: list[str] = []
+        self.heldout_bytes: int | None = None  # of heldout_docs, once counted
 
     def total(self) -> tuple[float, str]:
         if self.is_corpus:
@@ -126,9 +140,14 @@ class Trainer:
     """BytePiece's Unigram trainer, compatible with ``bytepiece.Trainer`` 0.6.3.
 
     ``max_vocab_size`` may be a list: one run yields a model per size (largest
-    first, each pruned from the previous).  ``ngram_memory`` bounds the n-gram
-    hash tables (bytes, all workers); a corpus with more distinct n-grams spills
-    sorted runs to a temporary folder and merges them, so counts stay exact.
+    first, each pruned from the previous).  ``curve`` > 1 also measures held-out
+    bytes/token at that many sizes (:func:`curve_sizes`): each is a side stop of
+    the same pruning (from the requested model above it, so the requested models
+    are unchanged), evaluated and dropped (never re-estimated); the run's
+    :attr:`curve` lists them with the requested sizes' held-out figures.
+    ``ngram_memory`` bounds the n-gram hash tables (bytes, all workers); a corpus
+    with more distinct n-grams spills sorted runs to a temporary folder and merges
+    them, so counts stay exact.
     """
 
     def __init__(
@@ -140,9 +159,12 @@ class Trainer:
         isolate_digits: bool = False,
         ensure_unicode: bool = True,
         ngram_memory: int = 2 << 30,
+        curve: int = 0,
     ) -> None:
         if not 1 <= order <= ng.MAX_ORDER:
             raise ValueError(f"order must be between 1 and {ng.MAX_ORDER}, got {order}")
+        if curve != 0 and not 2 <= curve <= MAX_CURVE:
+            raise ValueError(f"curve points must be 0 (none) or 2 to {MAX_CURVE}, got {curve}")
         sizes = (
             list(max_vocab_size) if isinstance(max_vocab_size, (list, tuple)) else [max_vocab_size]
         )
@@ -155,6 +177,8 @@ class Trainer:
         self.isolate_digits = isolate_digits
         self.ensure_unicode = ensure_unicode
         self.ngram_memory = int(ngram_memory)
+        self.curve_points = int(curve)
+        self.curve: list[tuple[int, float]] = []  # (size, held-out bytes/token), largest first
         self.models: dict[int, Model] = {}
         self.result: TrainResult | None = None
 
@@ -201,6 +225,8 @@ class Trainer:
         workers = max(1, int(workers))
         cancel = cancel or threading.Event()
         docs = _Docs(texts, heldout)
+        self._ladder: dict[int, float] = {}  # curve sizes not requested → bytes/token
+        self.curve = []
         pool = ThreadPoolExecutor(workers, thread_name_prefix=WORKER_THREAD_PREFIX)
         try:
             yield Log(
@@ -215,24 +241,16 @@ class Trainer:
                 docs, keys, logp, pool, workers, cancel, clock
             )
             del keys, logp
-            models = yield from self._prune(vocab, counts, corpus_bytes, workers, cancel, clock)
+            models = yield from self._prune(
+                vocab, counts, corpus_bytes, workers, cancel, clock, docs
+            )
             if reestimate:
                 models = yield from self._reestimate(docs, models, workers, cancel, clock)
-            held = {}
-            if docs.heldout_docs:
-                rate = Rate("evaluate", len(models), "models", clock)
-                from .tokenizer import Tokenizer
-
-                nbytes = sum(len(d.encode("utf-8")) for d in docs.heldout_docs)
-                for i, (size, model) in enumerate(sorted(models.items())):
-                    self._check(cancel)
-                    n = Tokenizer(model).count_tokens(docs.heldout_docs, workers=workers)
-                    held[size] = nbytes / max(n, 1)
-                    yield Metric("heldout", model.vocab_size, held[size], {"size": size})
-                    yield rate.progress(i + 1)
-                yield rate.finished()
+            held = yield from self._evaluate(docs, models, workers, cancel, clock)
             self.models = models
-            self.result = TrainResult(models, held, corpus_bytes, clock() - t0)
+            if self.curve_points:
+                self.curve = sorted({**self._ladder, **held}.items(), reverse=True)
+            self.result = TrainResult(models, held, corpus_bytes, clock() - t0, list(self.curve))
             yield Log(f"done in {clock() - t0:.1f} s")
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -396,8 +414,38 @@ class Trainer:
         return vocab, counts
 
     # ------------------------------------------------------------ pruning
-    def _prune(self, vocab, counts, corpus_bytes, workers, cancel, clock):
-        rate = Rate("prune pieces", len(self.max_vocab_size) + 1, "steps", clock)
+    def _prune(self, vocab, counts, corpus_bytes, workers, cancel, clock, docs=None):
+        """The requested sizes, largest first, each pruned from the previous; the
+        curve's other sizes are side stops, pruned from the requested model above."""
+        ladder = self._curve_ladder(docs)
+        rate = Rate("prune pieces", len(self.max_vocab_size) + len(ladder) + 1, "steps", clock)
+        kv, kc = yield from self._first_cut(vocab, counts, corpus_bytes, workers, cancel)
+        yield rate.progress(1)
+        models: dict[int, Model] = {}
+        step = 1
+        sizes = self.max_vocab_size
+        for i, size in enumerate(sizes):
+            self._check(cancel)
+            cut = self._cut(kv, kc, size, workers, cancel)
+            if cut is not None:
+                kv, kc, rounds = cut
+                extra = {"round": rounds, "target": size}
+                yield Metric("prune", len(kv) + N_SPECIAL, corpus_bytes / kc.sum(), extra)
+            models[size] = Model.from_counts(dict(zip(kv, kc.tolist())))
+            yield Log(f"size {size:,}: {len(kv) + N_SPECIAL:,} ids")
+            step += 1
+            yield rate.progress(step)
+            below = sizes[i + 1] if i + 1 < len(sizes) else 0
+            side = [s for s in ladder if below < s < size]
+            if side:
+                yield from self._curve_side(kv, kc, side, docs, workers, cancel)
+                step += len(side)
+                yield rate.progress(step)
+        yield rate.finished()
+        return models
+
+    def _first_cut(self, vocab, counts, corpus_bytes, workers, cancel):
+        """All bytes added, pieces too rare or too long re-split, then settled."""
         index = {p: i for i, p in enumerate(vocab)}
         extra = [bytes([b]) for b in range(256) if bytes([b]) not in index]
         if extra:
@@ -413,28 +461,67 @@ class Trainer:
         yield Log(f"kept {len(kv):,} pieces by count and length, re-split {len(di):,}")
         kv, kc, rounds = settle(kv, kc, workers, lambda: self._check(cancel))
         yield Metric("prune", len(kv) + N_SPECIAL, corpus_bytes / kc.sum(), {"round": rounds})
-        yield rate.progress(1)
-        models: dict[int, Model] = {}
-        for step, size in enumerate(self.max_vocab_size, start=2):
+        return kv, kc
+
+    def _cut(self, kv, kc, size, workers, cancel):
+        """``(pieces, counts, rounds)`` pruned to ``size`` ids, or None if already there."""
+        if len(kv) <= size - N_SPECIAL:
+            return None
+        order = rank_for_size(kv, kc)
+        top, rest = order[: size - N_SPECIAL], order[size - N_SPECIAL :]
+        tv = [kv[i] for i in top.tolist()]
+        tc = kc[top]
+        tc = tc + split_counts(tv, tc, [kv[i] for i in rest.tolist()], kc[rest], workers)
+        return settle(tv, tc, workers, lambda: self._check(cancel))
+
+    def _curve_ladder(self, docs) -> list[int]:
+        """The curve's sizes that are not requested ones (none without held-out text)."""
+        ladder = curve_sizes(self.max_vocab_size[0], self.curve_points)
+        if ladder and (docs is None or not docs.heldout_docs):
+            return []
+        return [s for s in ladder if s not in self.max_vocab_size]
+
+    def _curve_side(self, kv, kc, sizes, docs, workers, cancel):
+        """Prune on from (kv, kc) through ``sizes`` (descending); each model is measured
+        on the held-out text (a "curve" metric) and dropped.  Sizes the vocabulary is
+        already below are skipped (the corpus did not give that many pieces)."""
+        for size in sizes:
             self._check(cancel)
-            if len(kv) > size - N_SPECIAL:
-                order = rank_for_size(kv, kc)
-                top, rest = order[: size - N_SPECIAL], order[size - N_SPECIAL :]
-                tv = [kv[i] for i in top.tolist()]
-                tc = kc[top]
-                tc = tc + split_counts(tv, tc, [kv[i] for i in rest.tolist()], kc[rest], workers)
-                kv, kc, rounds = settle(tv, tc, workers, lambda: self._check(cancel))
-                yield Metric(
-                    "prune",
-                    len(kv) + N_SPECIAL,
-                    corpus_bytes / kc.sum(),
-                    {"round": rounds, "target": size},
-                )
-            models[size] = Model.from_counts(dict(zip(kv, kc.tolist())))
-            yield Log(f"size {size:,}: {len(kv) + N_SPECIAL:,} ids")
-            yield rate.progress(step)
+            cut = self._cut(kv, kc, size, workers, cancel)
+            if cut is None:
+                continue
+            kv, kc, _ = cut
+            model = Model.from_counts(dict(zip(kv, kc.tolist())))
+            self._ladder[size] = self._bytes_per_token(model, docs, workers)
+            yield Metric("curve", model.vocab_size, self._ladder[size], {"size": size})
+
+    # ------------------------------------------------------------ held-out
+    @staticmethod
+    def _bytes_per_token(model: Model, docs: _Docs, workers: int) -> float:
+        from .tokenizer import Tokenizer
+
+        if docs.heldout_bytes is None:
+            docs.heldout_bytes = sum(len(d.encode("utf-8")) for d in docs.heldout_docs)
+        n = Tokenizer(model).count_tokens(docs.heldout_docs, workers=workers)
+        return docs.heldout_bytes / max(n, 1)
+
+    def _evaluate(self, docs, models, workers, cancel, clock):
+        """Held-out bytes/token of each model (none without held-out text)."""
+        held: dict[int, float] = {}
+        if not docs.heldout_docs:
+            if self.curve_points:
+                yield Log("no held-out text: no compression curve", "warning")
+            return held
+        rate = Rate("evaluate", len(models), "models", clock)
+        for i, (size, model) in enumerate(sorted(models.items())):
+            self._check(cancel)
+            held[size] = self._bytes_per_token(model, docs, workers)
+            yield Metric("heldout", model.vocab_size, held[size], {"size": size})
+            if self.curve_points:
+                yield Metric("curve", model.vocab_size, held[size], {"size": size})
+            yield rate.progress(i + 1)
         yield rate.finished()
-        return models
+        return held
 
     def _reestimate(self, docs, models, workers, cancel, clock):
         """Recount each final vocabulary's pieces by segmenting the corpus with it."""

@@ -22,7 +22,7 @@ EMPTY = {
     "segment": "bytes per piece while the corpus is segmented — starts with a run",
     "prune": "estimated bytes per token at each size as pieces are pruned — after segmenting",
     "heldout": "bytes per token on held-out text, one point per size — at the end of a run "
-    "with a held-out share",
+    "with a held-out share (with curve points, along the pruning)",
 }
 DIFFERS = " ≠"  # appended to the legend entry of a run that is not comparable
 
@@ -62,6 +62,7 @@ class TrainCharts(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
+        self._held: dict[float, float] = {}  # the current run's held-out points, by size
 
     def charts(self) -> list[LiveChart]:
         return [self.bytes_per_piece, self.prune, self.heldout]
@@ -71,6 +72,7 @@ class TrainCharts(QWidget):
         run's parameters, for exports."""
         self.bytes_per_piece.clear_points()
         self.bytes_per_piece.curve(CURRENT)
+        self._held = {}
         for chart in self.charts():
             if chart is not self.bytes_per_piece:
                 chart.curve(CURRENT, "#222222", 3, symbol="o", symbolSize=7, symbolBrush="#222222")
@@ -82,8 +84,10 @@ class TrainCharts(QWidget):
             self.bytes_per_piece.append(CURRENT, m.x, m.y)
         elif m.series == "prune":
             self.prune.append(CURRENT, m.x, m.y)
-        elif m.series == "heldout":
-            self.heldout.append(CURRENT, m.x, m.y)
+        elif m.series in ("heldout", "curve"):  # the curve's points come largest first,
+            self._held[m.x] = m.y  # the requested sizes' at the end: drawn by size
+            xs = sorted(self._held)
+            self.heldout.set_points(CURRENT, xs, [self._held[x] for x in xs])
 
     def show_runs(self, runs: Sequence[TrainingRun]) -> None:
         """One overlay curve per finished run (created once per run), at real sizes."""

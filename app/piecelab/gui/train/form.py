@@ -34,6 +34,9 @@ TIPS = {
     "text (the same setting as in the Corpus view).",
     "reestimate": "After pruning, segment the corpus again with each final vocabulary and "
     "recount its pieces (one more pass; counts then match the tokenizer's use).",
+    "curve": "Also measure held-out bytes per token at this many sizes, from the largest "
+    "size down to an eighth of it, by pruning on (the Held-out chart draws them as they come; "
+    "needs a held-out share). Costs little: no corpus pass, only the held-out text.",
     "output": "Optional: write the models here when the run succeeds (several sizes: "
     "FILE.SIZE). A cancelled run writes nothing.",
     "adopt": "Open the largest trained model in the playground when the run succeeds "
@@ -46,6 +49,21 @@ def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
     box.setRange(lo, hi)
     box.setToolTip(tip)
     return box
+
+
+class CurveSpin(QSpinBox):
+    """Curve points: off (0) or 2 to MAX_CURVE; stepping skips 1 (a curve needs two)."""
+
+    def __init__(self, tip: str) -> None:
+        super().__init__()
+        self.setRange(0, TrainSettings.MAX_CURVE)
+        self.setSpecialValueText("off")
+        self.setToolTip(tip)
+
+    def stepBy(self, steps: int) -> None:
+        if self.value() + steps == 1:
+            steps += 1 if steps > 0 else -1
+        super().stepBy(steps)
 
 
 def _check(text: str, tip: str) -> QCheckBox:
@@ -69,6 +87,7 @@ class TrainForm(QGroupBox):
         self.workers = _spin(1, max(1, os.cpu_count() or 1), TIPS["workers"])
         self.heldout = heldout_spin(TIPS["heldout"])
         self.reestimate = _check("re-estimate counts", TIPS["reestimate"])
+        self.curve = CurveSpin(TIPS["curve"])
         self.output = QLineEdit()
         self.output.setPlaceholderText("(not saved)")
         self.output.setToolTip(TIPS["output"])
@@ -91,6 +110,7 @@ class TrainForm(QGroupBox):
             ("Max piece length", self.max_piece_length),
             ("Workers", self.workers),
             ("Held out", self.heldout),
+            ("Curve points", self.curve),
         ):
             form.addRow(label, field)
             form.labelForField(field).setToolTip(field.toolTip())
@@ -115,6 +135,7 @@ class TrainForm(QGroupBox):
             ensure_unicode=self.ensure_unicode.isChecked(),
             workers=self.workers.value(),
             reestimate=self.reestimate.isChecked(),
+            curve=self.curve.value(),
         ).validate()
 
     def show_settings(self, s: TrainSettings) -> None:
@@ -126,3 +147,4 @@ class TrainForm(QGroupBox):
         self.ensure_unicode.setChecked(s.ensure_unicode)
         self.workers.setValue(s.workers)
         self.reestimate.setChecked(s.reestimate)
+        self.curve.setValue(s.curve)

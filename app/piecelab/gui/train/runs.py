@@ -179,7 +179,8 @@ class RunHistory(QTableWidget):
         s = run.settings
         other = differs_from_latest(run, runs)
         reached = run.reached()
-        held = " · ".join(f"{reached.get(a, a):,}: {b:.3f}" for a, b in sorted(run.heldout.items()))
+        asked = sorted(a for a in run.heldout if a in reached or not reached)  # not the curve
+        held = " · ".join(f"{reached.get(a, a):,}: {run.heldout[a]:.3f}" for a in asked)
         options = ", ".join(text for key, text in OPTIONS if getattr(s, key))
         corpus_tip = f"held-out set {run.corpus.key}" if run.corpus else ""
         return [

@@ -280,7 +280,7 @@ class TrainView(QWidget):
             name=f"run {len(self.workspace.runs) + 1}",
             settings=self._run_settings,
             heldout_share=self.workspace.corpus_options.heldout,
-            heldout=dict(result.heldout_bytes_per_token) if result else {},
+            heldout={**dict(result.curve), **result.heldout_bytes_per_token} if result else {},
             prune_points=list(self._prune_points),
             models=dict(result.models) if result else {},
             elapsed=result.elapsed if result else time.monotonic() - self._started,
