@@ -8,25 +8,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
 
 from piecelab.gui.playground.token_view import BOUNDARY_COLOR
-from piecelab.gui.state import Workspace
 
 from .conftest import save_screenshot
-from .test_playground import Playground, open_in, set_text
+from .test_playground import Playground, set_text, shown_playground
 
 TEXT = "Natural language processing 分词器"
 
 
 @pytest.fixture
 def pg(qtbot, bundled_model_path) -> Playground:
-    workspace = Workspace()
-    playground = Playground(workspace)
-    playground._workspace_ref = workspace
-    qtbot.addWidget(playground)
-    playground.resize(1200, 700)
-    playground.show()
-    qtbot.waitExposed(playground)
-    open_in(qtbot, playground, bundled_model_path)
-    return playground
+    return shown_playground(qtbot, bundled_model_path)
 
 
 def _reddish(image) -> int:

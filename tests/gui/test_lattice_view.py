@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QFileDialog
 from piecelab.engine import MAX_LATTICE_BYTES, Tokenizer
 from piecelab.gui.playground import Playground
 from piecelab.gui.playground.lattice_view import FOREIGN, LatticeView
-from piecelab.gui.state import Workspace
 
 from .conftest import distinct_colors, save_screenshot
+from .test_playground import shown_playground
 
 LOAD_MS = 120_000
 TEXT = "abcab cab 你好"
@@ -22,16 +22,7 @@ TEXT = "abcab cab 你好"
 
 @pytest.fixture
 def pg(qtbot, model_path) -> Playground:
-    workspace = Workspace()
-    playground = Playground(workspace)
-    playground._workspace_ref = workspace  # keep it alive as long as the widget
-    qtbot.addWidget(playground)
-    playground.resize(1400, 800)
-    playground.show()
-    qtbot.waitExposed(playground)
-    with qtbot.waitSignal(playground.tokenizerReady, timeout=LOAD_MS):
-        workspace.open_model(model_path)
-    return playground
+    return shown_playground(qtbot, model_path, (1400, 800))
 
 
 def show_lattice(pg: Playground) -> LatticeView:

@@ -59,17 +59,22 @@ def open_in(qtbot, pg: Playground, path: Path) -> Tokenizer:
     return pg.tokenizer
 
 
-@pytest.fixture
-def pg(qtbot, model_path) -> Playground:
+def shown_playground(qtbot, path: Path, size: tuple[int, int] = (1200, 700)) -> Playground:
+    """A playground on its own workspace, shown, with the model at ``path`` loaded."""
     workspace = Workspace()
     playground = Playground(workspace)
     playground._workspace_ref = workspace  # keep it alive as long as the widget
     qtbot.addWidget(playground)
-    playground.resize(1200, 700)
+    playground.resize(*size)
     playground.show()
     qtbot.waitExposed(playground)
-    open_in(qtbot, playground, model_path)
+    open_in(qtbot, playground, path)
     return playground
+
+
+@pytest.fixture
+def pg(qtbot, model_path) -> Playground:
+    return shown_playground(qtbot, model_path)
 
 
 def set_text(qtbot, pg: Playground, text: str) -> None:
