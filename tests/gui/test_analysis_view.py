@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from piecelab.engine import CorpusOptions, Model, cost_reports, load
+from piecelab.engine import CorpusOptions, Model, cost_reports, load, piece_label
 from piecelab.gui.analysis.cost import METRICS, NO_CORPUS, NO_MODEL
 
 from ..conftest import tiny_counts
@@ -298,4 +298,34 @@ def test_a_file_that_is_no_vocabulary_is_a_warning(
     settle()
     assert all("broken.model" in s and "Traceback" not in s for s in shown)
     assert view.diff.diff is None and view.cost.extra == []
+    settle()
+
+
+def test_a_clicked_piece_shows_its_lines_cut_by_both_models(
+    qtbot, settle, window, model_path, other_model, corpus, monkeypatch
+):
+    open_and_wait(qtbot, window, model_path)
+    window.workspace.set_corpus([corpus], CorpusOptions(heldout=0.0))
+    view = show_analysis(qtbot, window)
+    view.tabs.setCurrentWidget(view.diff)
+    panel = view.diff
+    choose_file(monkeypatch, "getOpenFileName", other_model)
+    qtbot.mouseClick(panel.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.diff is not None, timeout=LOAD_MS)
+    table = panel.tables["only_b"]
+    row = next(r for r in range(table.rowCount()) if panel.rows["only_b"][r]["piece"] == "the")
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: "A:" in panel.context.toPlainText(), timeout=LOAD_MS)
+    shown = panel.context.toPlainText()
+    a, b = load(model_path), load(other_model)
+    first = shown.split("\n")[1]  # the first line in context, then its two cuttings
+    assert "the" in first
+    assert "A: " + " │ ".join(piece_label(p) for p in a.tokenize(first)) in shown
+    assert "B: " + " │ ".join(piece_label(p) for p in b.tokenize(first)) in shown
+    # a piece that is no whole character has no text to search for
+    row = next(r for r in range(table.rowCount()) if panel.rows["only_b"][r]["hex"] == "e5a5")
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "not whole characters" in panel.context.toPlainText()
     settle()

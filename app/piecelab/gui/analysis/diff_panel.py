@@ -1,9 +1,11 @@
 """Vocabulary diff: the current model (A) against any vocabulary file (B), whatever
 library wrote either; pieces are compared by the bytes they stand for
-(:func:`diff_vocabularies`).  Counts, Jaccard, and three filterable lists."""
+(:func:`diff_vocabularies`).  Counts, Jaccard, three filterable lists, and for a
+clicked piece its concordance in the corpus with those lines cut by A and by B."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +30,7 @@ from ...engine import (
     VocabDiff,
     Vocabulary,
     as_vocabulary,
+    concordance,
     diff_vocabularies,
     load,
     piece_label,
@@ -42,6 +46,9 @@ LISTS = (  # (which, heading, columns)
     ("common", "In both", ("piece", "rank_a", "rank_b", "rank_change")),
 )
 HEADERS = {"piece": "Piece", "rank_a": "Rank A", "rank_b": "Rank B", "rank_change": "Δ rank"}
+CONCORDANCE_DOCS = 2000  # documents searched for a clicked piece
+CONCORDANCE_LINES = 12
+CUT = " │ "
 
 
 class DiffPanel(QWidget):
@@ -54,6 +61,11 @@ class DiffPanel(QWidget):
         self.b_path: Path | None = None
         self.diff: VocabDiff | None = None
         self.entries: dict[str, list[dict]] = {}
+        self.rows: dict[str, list[dict]] = {}  # what each list shows, row by row
+        self.context = QTextBrowser()  # the clicked piece in the corpus, cut by A and B
+        self.context.setPlaceholderText(
+            "Click a piece to see it in the corpus, with those lines segmented by A and by B."
+        )
         self._stale = False  # model A changed while the panel was hidden
         self.jobs = Jobs(self)
         self._requests = Latest()
@@ -95,13 +107,18 @@ class DiffPanel(QWidget):
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             self.tables[which] = table
+            table.cellClicked.connect(lambda r, _c, w=which: self.show_context(w, r))
             inner.addWidget(self.headings[which])
             inner.addWidget(table, 1)
             split.addWidget(box)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        outer = QSplitter(Qt.Orientation.Vertical)
+        outer.addWidget(split)
+        outer.addWidget(self.context)
+        outer.setSizes([500, 250])
+        layout.addWidget(outer, 1)
 
     # ------------------------------------------------------------- computing
     def open_dialog(self) -> None:
@@ -172,7 +189,8 @@ class DiffPanel(QWidget):
             rows = self.entries.get(which, [])
             if needle:
                 rows = [r for r in rows if needle in r["piece"].casefold()]
-            self._fill(self.tables[which], rows[:SHOWN_ROWS], columns)
+            self.rows[which] = rows[:SHOWN_ROWS]
+            self._fill(self.tables[which], self.rows[which], columns)
             total = len(self.entries.get(which, []))
             shown = f"{len(rows):,} of {total:,}" if needle else f"{total:,}"
             self.headings[which].setText(f"<b>{heading}</b> ({shown})")
@@ -194,7 +212,56 @@ class DiffPanel(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, value)
                 table.setItem(r, c, item)
 
+    # ------------------------------------------------------------- concordance
+    def show_context(self, which: str, row: int) -> None:
+        """The clicked piece in context in the corpus, each line cut by A and by B."""
+        piece = bytes.fromhex(self.rows[which][row]["hex"])
+        viewer, b = self.workspace.viewer, self.b
+        if viewer is None or b is None:
+            return
+        try:
+            text = piece.decode("utf-8")
+        except UnicodeDecodeError:
+            self.context.setPlainText(
+                f"{piece_label(piece)} is not whole characters: no text holds it alone."
+            )
+            return
+        if not self.workspace.corpus_paths:
+            self.context.setPlainText(
+                "No corpus: add one in the Corpus view to see pieces in context."
+            )
+            return
+        ws = self.workspace
+        self.context.setPlainText(f"Searching the corpus for {piece_label(piece)} …")
+
+        def work() -> str:
+            docs = ws.read_documents(CONCORDANCE_DOCS)
+            hits = concordance([text], docs, context=40, limit=CONCORDANCE_LINES)
+            return context_html(piece, hits, as_vocabulary(viewer), b, len(docs))
+
+        self.jobs.run(work, self.context.setHtml, self._failed, self._requests)
+
     def shown(self, which: str) -> list[str]:
         """The pieces a list shows, as text (for tests)."""
         table = self.tables[which]
         return [table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(table.rowCount())]
+
+
+def context_html(piece: bytes, hits: list, a: Vocabulary, b: Vocabulary, searched: int) -> str:
+    """Each line holding ``piece``, with its tokens under A and under B."""
+    if not hits:
+        return html.escape(
+            f"{piece_label(piece)} does not occur in the first {searched:,} documents."
+        )
+    out = [f"<p><b>{html.escape(piece_label(piece))}</b> in the first {searched:,} documents:</p>"]
+    for hit in hits:
+        line = f"{hit.left}{hit.match}{hit.right}".replace("\n", " ")
+        shown = (
+            html.escape(hit.left) + f"<b>{html.escape(hit.match)}</b>" + html.escape(hit.right)
+        ).replace("\n", " ")
+        cut_a = CUT.join(piece_label(t) for t in a.tokenize(line))
+        cut_b = CUT.join(piece_label(t) for t in b.tokenize(line))
+        out.append(
+            f"<p>{shown}<br><small>A: {html.escape(cut_a)}<br>B: {html.escape(cut_b)}</small></p>"
+        )
+    return "".join(out)
