@@ -180,6 +180,11 @@ def test_a_sentencepiece_unigram_model_samples_exactly(
         pg.distribution.compute()
     exact = pg.distribution.exact
     assert len(exact) > 1 and 0 < float(np.sum(exact)) <= 1.0 + 1e-9
+    # the lattice too runs on the native engine, over SentencePiece's normalized text
+    pg.tabs.setCurrentWidget(pg.lattice)
+    pg.lattice.text_edit.setText("the lowest")
+    qtbot.waitUntil(lambda: pg.lattice.lattice is not None, timeout=LOAD_MS)
+    assert pg.lattice.lattice.text == ws.native.normalize("the lowest")
     view = window.vocab_view
     # held-out bytes per token, counted with SentencePiece's own ids
     corpus = tmp_path / "corpus.txt"

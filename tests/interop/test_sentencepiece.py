@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from piecelab import Tokenizer
 from piecelab.engine.formats import FormatError, load
 from piecelab.engine.formats.sentencepiece import agreement
 from tests.conftest import DATA, SHARED_TEST
@@ -402,3 +403,15 @@ def test_hand_edits_become_a_sentencepiece_model(vocabs, docs):
     assert heavier.encode(text) != [] and added.decode(added.encode(text)) == vocab.decode(
         vocab.encode(text)
     )
+
+
+def test_native_lattice_and_marginals_are_over_the_normalized_text(vocabs):
+    native = vocabs["unigram"].native()
+    text = "the lowest layers"
+    norm = native.normalize(text)
+    assert norm.startswith("\u2581")
+    lat = native.lattice(text, 0.5)
+    assert lat.text == norm
+    assert lat.forward[-1] == pytest.approx(Tokenizer.log_partition(native, norm, 0.5))
+    marg = native.boundary_marginals(text, 0.5)
+    assert len(marg) == len(norm.encode()) + 1 and marg[0] == marg[-1] == 1.0

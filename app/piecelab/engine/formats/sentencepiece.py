@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import check_alpha, kernel_seed
+from ..lattice import Lattice
 from ..model import N_SPECIAL, Model
 from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
@@ -624,6 +625,16 @@ class NativeSentencePiece(Tokenizer):
     def count_segmentations(self, text: str) -> int:
         """How many segmentations the normalized text has (what :meth:`top_k` ranks)."""
         return super().count_segmentations(self.normalize(text))
+
+    def boundary_marginals(self, text: str, alpha: float = 1.0) -> np.ndarray:
+        """P(boundary) at each byte of the normalized text (engine pieces; see the class)."""
+        self.wait_ready()
+        return super().boundary_marginals(self.normalize(text), alpha)
+
+    def lattice(self, text: str, alpha: float = 1.0) -> Lattice:
+        """The lattice of the normalized text (``▁`` for spaces), for teaching."""
+        self.wait_ready()
+        return super().lattice(self.normalize(text), alpha)
 
 
 def _sub_seed(seed: int | None, k: int) -> int | None:

@@ -223,7 +223,8 @@ class Playground(QWidget):
         else:
             self.distribution.set_tokenizer(tok)
         self.compare.set_primary(tok)
-        self.lattice.set_tokenizer(tok)
+        native = self.workspace.native if isinstance(tok, Vocabulary) else None
+        self.lattice.set_tokenizer(native if native is not None else tok)
         self.refresh()
         self.tokenizerReady.emit()
 
