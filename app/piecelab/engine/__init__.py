@@ -18,7 +18,7 @@ from .analysis import (
     renyi_efficiency,
     script_of,
 )
-from .continuation import Continuation
+from .continuation import Continuation, Cuts
 from .corpus import (
     Corpus,
     CorpusError,
@@ -148,6 +148,7 @@ __all__ = [
     "CorpusIdentity",
     "CorpusOptions",
     "CostReport",
+    "Cuts",
     "DiffSide",
     "EditError",
     "Evaluation",

@@ -18,7 +18,7 @@ from .normalize import to_utf8
 from .segmentation import Segmentation
 
 
-class Cuts(Protocol):
+class Engine(Protocol):
     """What the check asks of a tokenizer (piecelab's :class:`Tokenizer` answers)."""
 
     def boundary_marginals(self, text: str, alpha: float = 1.0) -> np.ndarray: ...
@@ -40,23 +40,38 @@ class Continuation:
     straddling: list[tuple[int, int, int]]  # (start, end, id) of pieces over the cut
 
 
-def check_continuation(tok: Cuts, text: str, offset: int, alpha: float = 1.0) -> Continuation:
-    """The continuation check of ``text`` cut at byte ``offset`` (0 ≤ offset ≤ bytes)."""
-    data = to_utf8(text)
-    if isinstance(offset, bool) or not hasattr(offset, "__index__"):
-        raise TypeError(f"offset must be an int, got {type(offset).__name__}")
-    offset = offset.__index__()
-    if not 0 <= offset <= len(data):
-        raise ValueError(f"offset must be in 0..{len(data)} (the text's bytes), got {offset}")
-    normalized = data.decode("utf-8")
-    p = float(tok.boundary_marginals(normalized, alpha)[offset])
-    seg = tok.segment(normalized)
-    ends = seg.ends
-    k = int(np.searchsorted(ends, offset, side="left"))  # the token ending at or after it
-    inside = None
-    if k < len(ends) and ends[k] != offset and offset > 0:
-        start = int(ends[k - 1]) if k > 0 else 0
-        inside = (start, int(ends[k]), int(seg.ids[k]))
-    over = [m for m in tok.matches(normalized) if m[0] < offset < m[1]]
-    over.sort(key=lambda m: (m[0], -m[1]))
-    return Continuation(offset, float(alpha), inside is None, p, inside, over)
+class Cuts:
+    """The continuation check of one text at any offset: the marginals and the
+    deterministic segmentation computed once (the playground asks at every caret
+    move), the pieces over the cuts found on first need."""
+
+    def __init__(self, tok: Engine, text: str, alpha: float = 1.0) -> None:
+        self.data = to_utf8(text)
+        self.text = self.data.decode("utf-8")  # NFC: the offsets of segment()
+        self.alpha = float(alpha)
+        self.marginals = tok.boundary_marginals(self.text, alpha)
+        self._tok = tok
+        self._seg = tok.segment(self.text)
+        self._matches: list[tuple[int, int, int]] | None = None
+
+    def at(self, offset: int) -> Continuation:
+        """The check at byte ``offset`` (0 ≤ offset ≤ bytes)."""
+        if isinstance(offset, bool) or not hasattr(offset, "__index__"):
+            raise TypeError(f"offset must be an int, got {type(offset).__name__}")
+        offset = offset.__index__()
+        n = len(self.data)
+        if not 0 <= offset <= n:
+            raise ValueError(f"offset must be in 0..{n} (the text's bytes), got {offset}")
+        ends = self._seg.ends
+        k = int(np.searchsorted(ends, offset, side="left"))  # the token ending at or after it
+        inside = None
+        if k < len(ends) and ends[k] != offset and offset > 0:
+            start = int(ends[k - 1]) if k > 0 else 0
+            inside = (start, int(ends[k]), int(self._seg.ids[k]))
+        if self._matches is None:
+            self._matches = self._tok.matches(self.text)
+        over = sorted(
+            (m for m in self._matches if m[0] < offset < m[1]), key=lambda m: (m[0], -m[1])
+        )
+        p = float(self.marginals[offset])
+        return Continuation(offset, self.alpha, inside is None, p, inside, over)

@@ -28,7 +28,7 @@ from .arguments import (
     kernel_seed,
     short_repr,
 )
-from .continuation import Continuation, check_continuation
+from .continuation import Continuation, Cuts
 from .kernels import NO_FORCED
 from .lattice import MAX_LATTICE_BYTES, Lattice, build_lattice
 from .model import N_SPECIAL, SPECIALS, Model, load_model
@@ -610,7 +610,12 @@ class Tokenizer:
     def continuation(self, text: str, offset: int, alpha: float = 1.0) -> Continuation:
         """Whether a cut at byte ``offset`` is a token boundary: deterministically, with
         what probability under α, and the pieces it would break (the continuation check)."""
-        return check_continuation(self, text, offset, alpha)
+        return Cuts(self, text, alpha).at(offset)
+
+    def cuts(self, text: str, alpha: float = 1.0) -> Cuts:
+        """The continuation check of ``text`` at any offset (:meth:`Cuts.at`), its
+        marginals and segmentation computed once."""
+        return Cuts(self, text, alpha)
 
     def lattice(self, text: str, alpha: float = 1.0) -> Lattice:
         """Every candidate piece of a short ``text`` as an arc, with the Viterbi path, the

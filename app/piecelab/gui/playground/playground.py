@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ...engine import (
     Continuation,
+    Cuts,
     SamplingUnavailable,
     Segmentation,
     Tokenizer,
@@ -152,6 +153,7 @@ class Playground(QWidget):
         self._timer = debounce(self, DEBOUNCE_MS, self.refresh)
         self._stale: set[QWidget] = set()
         self._char_pos: np.ndarray | None = None
+        self._cuts: Cuts | None = None  # the continuation check of the shown text
         self._set_sample_count(1)
         self.editor.textChanged.connect(self._timer.start)
         self.editor.cursorPositionChanged.connect(self.show_cut)
@@ -213,8 +215,8 @@ class Playground(QWidget):
         distribution needs piecelab's exact engine for it (SentencePiece Unigram).
         """
         self.tokenizer = tok
+        native = self.workspace.native if isinstance(tok, Vocabulary) else None
         if isinstance(tok, Vocabulary):
-            native = self.workspace.native
             why = (
                 f"The exact sampling distribution needs piecelab's engine, which runs "
                 f"BytePiece and SentencePiece Unigram vocabularies; {tok.kind} is not one."
@@ -223,7 +225,6 @@ class Playground(QWidget):
         else:
             self.distribution.set_tokenizer(tok)
         self.compare.set_primary(tok)
-        native = self.workspace.native if isinstance(tok, Vocabulary) else None
         self.lattice.set_tokenizer(native if native is not None else tok)
         self.refresh()
         self.tokenizerReady.emit()
@@ -270,7 +271,8 @@ class Playground(QWidget):
                 pane.show_message(why)
             return
         self.viterbi.show_segmentation(seg, tok)
-        self.viterbi.view.set_boundaries(self._marginals(tok, text, c.alpha))
+        self._cuts = self._text_cuts(tok, text, c.alpha)
+        self.viterbi.view.set_boundaries(self._cuts.marginals if self._cuts else None)
         self.show_cut()
         for k, pane in enumerate(self.samples):
             seed = c.seed + k
@@ -291,12 +293,13 @@ class Playground(QWidget):
         self._refresh_current_sub_view()
         self.refreshed.emit()
 
-    def _marginals(self, tok: Tokenizer | Vocabulary, text: str, alpha: float) -> np.ndarray | None:
-        """Exact boundary probabilities for the strip: piecelab's compiled engine only."""
+    def _text_cuts(self, tok: Tokenizer | Vocabulary, text: str, alpha: float) -> Cuts | None:
+        """Boundary probabilities and the cut check for the shown text, once per refresh
+        (the caret then only looks them up): piecelab's compiled engine only."""
         if not isinstance(tok, Tokenizer) or self.previewing:
             return None
         try:
-            return tok.boundary_marginals(text, max(alpha, 0.0))
+            return tok.cuts(text, max(alpha, 0.0))
         except ValueError:
             return None
 
@@ -308,18 +311,16 @@ class Playground(QWidget):
 
     def show_cut(self) -> None:
         """The continuation check at the caret: is a prompt cut there a token boundary?"""
-        tok, seg, text = self.tokenizer, self.viterbi.segmentation, self.text()
-        if not isinstance(tok, Tokenizer) or self.previewing or seg is None or seg.text != text:
+        tok, cuts = self.tokenizer, self._cuts
+        if not isinstance(tok, Tokenizer) or cuts is None or cuts.text != self.text():
             self.cut_label.setText("")
             return
-        if len(seg.data) > CUT_MAX_BYTES:
+        if len(cuts.data) > CUT_MAX_BYTES:
             self.cut_label.setText(
                 f"The continuation check follows the caret in texts up to {CUT_MAX_BYTES:,} bytes."
             )
             return
-        alpha = max(self.controls.alpha, 0.0)
-        c = tok.continuation(text, self.cut_offset(), alpha)
-        self.cut_label.setText(cut_text(c, len(seg.data), tok))
+        self.cut_label.setText(cut_text(cuts.at(self.cut_offset()), len(cuts.data), tok))
 
     def _refresh_current_sub_view(self) -> None:
         w = self.tabs.currentWidget()
