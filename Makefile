@@ -27,7 +27,7 @@ env: $(STAMP)
 $(STAMP): pyproject.toml packaging/bootstrap.py
 	@$(PYTHON) packaging/bootstrap.py venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'
 	@$(BIN)/python packaging/bootstrap.py qt
 	@touch $(STAMP)
 

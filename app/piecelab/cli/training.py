@@ -36,7 +36,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow pieces to start inside a UTF-8 character",
     )
-    t.add_argument("--workers", type=int, default=1, help="threads (default 1)")
+    t.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="threads (default 1); with --ray and no address, the local Ray's CPUs",
+    )
+    t.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="count on a Ray cluster (pip install 'piecelab[cluster]'): no ADDRESS starts "
+        "a local Ray with --workers CPUs; 'auto', HOST:PORT or ray://HOST:PORT joins a "
+        "running cluster (every worker must see the corpus files at the same paths)",
+    )
     t.add_argument(
         "--heldout",
         type=float,
@@ -108,9 +123,14 @@ def show(ev, bar: ProgressBar, ids: dict[int, int], sizes: tuple[int, ...]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import Cancelled, CorpusError
+    from ..engine import Cancelled, ClusterError, CorpusError, RayExecutor, ray_available
 
     settings = settings_from(args)
+    executor = None
+    if args.ray is not None:
+        if not ray_available():
+            raise CliError("--ray: Ray is not installed (pip install 'piecelab[cluster]')")
+        executor = RayExecutor(args.ray, workers=settings.workers)
     if settings.curve and args.heldout <= 0:
         raise CliError("--curve: needs held-out text (--heldout above 0)")
     trainer = settings.trainer()
@@ -130,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         heldout=heldout,
         cancel=cancel,
         reestimate=settings.reestimate,
+        executor=executor,
     )
     try:
         for ev in job:
@@ -139,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         job.close()
         bar.message("cancelled; nothing was written")
         return 130
-    except (CorpusError, ValueError) as exc:
+    except (CorpusError, ClusterError, ValueError) as exc:
         raise CliError(str(exc)) from None
     except Cancelled:
         return 130

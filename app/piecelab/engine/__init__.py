@@ -18,6 +18,7 @@ from .analysis import (
     renyi_efficiency,
     script_of,
 )
+from .cluster import RayExecutor
 from .continuation import Continuation, Cuts
 from .corpus import (
     Corpus,
@@ -97,6 +98,7 @@ from .model_files import (
 from .ngrams import MAX_ORDER
 from .normalize import TextEncodingError
 from .preview import MAX_PREVIEW_BYTES, PreviewTokenizer
+from .ray_session import ClusterError, ClusterInfo, ray_available, ray_session
 from .render import (
     format_prob,
     hex_bytes,
@@ -142,6 +144,8 @@ __all__ = [
     "SPECIALS",
     "Arc",
     "Cancelled",
+    "ClusterError",
+    "ClusterInfo",
     "Continuation",
     "Corpus",
     "CorpusError",
@@ -167,6 +171,7 @@ __all__ = [
     "Problem",
     "Progress",
     "Rate",
+    "RayExecutor",
     "SamplingUnavailable",
     "ScanResult",
     "Segmentation",
@@ -232,6 +237,8 @@ __all__ = [
     "preview_sources",
     "problem_summary",
     "rate_text",
+    "ray_available",
+    "ray_session",
     "read_vocabulary",
     "renyi_efficiency",
     "retire_pieces",

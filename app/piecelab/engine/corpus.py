@@ -186,6 +186,8 @@ class _Entry:
     fmt: str
     mtime: int = 0  # st_mtime_ns at opening, to notice a file changed between passes
     pipe: sp.PipeSource | None = None  # a read-once source and its copy
+    lines: tuple[int, int] | None = None  # a shard: the lines starting in [start, end)
+    file_size: int = -1  # of a shard's whole file (``size`` is the shard's bytes)
 
 
 class Corpus:
@@ -227,6 +229,7 @@ class Corpus:
         self._current_size = 0
         self._entries: list[_Entry] = []
         self._seen: set[object] = set()
+        self._shard = False  # a shard may hold no document (the whole corpus may not)
         try:
             for src in self.sources:
                 self._add_source(src)
@@ -465,7 +468,10 @@ class Corpus:
         total = 0
         for entry in self._entries:
             stats = SourceStats(entry.name)
-            docs = self._read(entry, stats, self._reporter(entry.name), track=True)
+            report = self._reporter(entry.name)
+            if entry.lines is not None and entry.lines[0] > 0:
+                report = _shard_reporter(report, entry.lines[0])
+            docs = self._read(entry, stats, report, track=True)
             try:
                 yield stats, docs
             finally:
@@ -476,7 +482,7 @@ class Corpus:
             else:
                 self._done += entry.size
             total += stats.documents
-        if total == 0:
+        if total == 0 and not self._shard:
             raise CorpusError(self._empty_message())
 
     def _reset_problems(self) -> None:
@@ -514,6 +520,12 @@ class Corpus:
                 if entry.pipe is not None:
                     raw = stack.enter_context(cf.CountingFile(entry.pipe.reader()))
                     size = sys.maxsize  # unknown until read
+                elif entry.lines is not None:
+                    raw = stack.enter_context(
+                        cf.CountingFile(cf.LineRange(entry.path, *entry.lines))
+                    )
+                    self._check_unchanged(entry, raw, report)
+                    size = entry.size
                 else:
                     raw = stack.enter_context(cf.CountingFile.open(entry.path))
                     size = self._check_unchanged(entry, raw, report)
@@ -527,13 +539,18 @@ class Corpus:
                 report(None, *_damage(exc, 0, entry.pipe is None))
                 stats.skipped = True
                 return
-            verdict = cf.sniff_text(head)
+            # a shard inside a file was sniffed with the file's head (see corpus_shards)
+            inside = entry.lines is not None and entry.lines[0] > 0
+            verdict = None if inside else cf.sniff_text(head)
             if verdict is not None:
                 report(None, *verdict)
                 stats.skipped = True
                 return
             fmt = entry.fmt if entry.fmt != "auto" else cf.sniff_format(head)
             reader = cf.DocReader(stream, report, opts.errors, opts.max_line_bytes)
+            reader.strip_bom = not inside
+            if inside:  # byte offsets in problems count from the start of the file
+                reader.pos = raw._f.first  # type: ignore[attr-defined]
             if track:
                 self._reader = reader
             if fmt == "txt":
@@ -567,10 +584,34 @@ class Corpus:
         """The size of the opened file, after reporting a change since the corpus was made
         (passes would then see different text: the trainer's counts would not agree)."""
         st = os.fstat(raw.fileno())
-        if (st.st_size, st.st_mtime_ns) != (entry.size, entry.mtime):
-            was = f"{entry.size:,} bytes then, {st.st_size:,} now"
+        size = entry.file_size if entry.lines is not None else entry.size
+        if (st.st_size, st.st_mtime_ns) != (size, entry.mtime):
+            was = f"{size:,} bytes then, {st.st_size:,} now"
             report(None, "changed", f"changed since the corpus was opened ({was}); passes differ")
         return st.st_size
+
+    def _narrow(self, fmt: str, start: int, end: int, mtime: int) -> None:
+        """Read only the lines of the (single) file that start in ``[start, end)``, as
+        format ``fmt``: a shard of a file too large for one task (see corpus_shards)."""
+        (entry,) = self._entries
+        entry.file_size, entry.mtime = entry.size, mtime
+        entry.lines, entry.fmt, entry.size = (start, end), fmt, max(0, end - start)
+        self._file_bytes = entry.size
+        self._shard = True
+
+    def add_problems(
+        self, problems: Sequence[Problem], counts: dict[tuple[str, str], int], dropped: int = 0
+    ) -> None:
+        """Problems found elsewhere (shards read by cluster tasks) joined to this pass's."""
+        cap = self.options.max_problems
+        self.problems_dropped += dropped
+        for problem in problems:
+            if len(self.problems) < cap:
+                self.problems.append(problem)
+            else:
+                self.problems_dropped += 1
+        for key, n in counts.items():
+            self.problem_counts[key] = self.problem_counts.get(key, 0) + n
 
     def _empty_message(self) -> str:
         names = ", ".join(map(_display, self.sources)) or "no sources given"
@@ -588,6 +629,18 @@ class Corpus:
 
 
 _ENDLESS = "a device that never ends (like /dev/zero), not a corpus; refused"
+
+
+def _shard_reporter(report: Callable[[int | None, str, str], None], start: int):
+    """Problems of a shard that starts inside a file: its line numbers count from the
+    shard's first line, so they are said in the message (the file's own line is unknown)."""
+
+    def shard_report(line: int | None, kind: str, message: str) -> None:
+        if line is not None:
+            message = f"line {line:,} of the lines from byte {start:,}: {message}"
+        report(None, kind, message)
+
+    return shard_report
 
 
 def _damage(exc: BaseException, line: int, is_file: bool) -> tuple[str, str]:

@@ -119,6 +119,62 @@ class CountingFile(io.RawIOBase):
         super().close()
 
 
+class LineRange(io.RawIOBase):
+    """The lines of a file that start in ``[start, end)``, newlines included.
+
+    Shards of one file (cluster tasks) use ranges that tile the file: every line is
+    read by exactly one of them, whichever byte offsets cut it.
+    """
+
+    def __init__(self, path: Path | str, start: int, end: int) -> None:
+        self._f = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+        self._end = end
+        self._last = b"\n"  # the byte before the next one handed out
+        self._pos = start
+        if start > 0:
+            self._f.seek(start - 1)
+            self._pos = start - 1
+            while block := self._f.read(READ_BUFFER):
+                cut = block.find(b"\n")
+                if cut >= 0:
+                    self._pos += cut + 1
+                    self._f.seek(self._pos)
+                    break
+                self._pos += len(block)
+            else:
+                self._last = b""  # no line starts in the range: nothing to read
+        self.first = self._pos  # where the first line starts
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if not self._last:
+            return 0
+        if self._pos < self._end:
+            got = self._f.readinto(memoryview(b)[: min(len(b), self._end - self._pos)]) or 0
+        elif self._last == b"\n":  # the line that started before the end is complete
+            return 0
+        else:  # finish the last line: up to and including its newline
+            got = self._f.readinto(b) or 0
+            cut = bytes(memoryview(b)[:got]).find(b"\n")
+            if cut >= 0:
+                got = cut + 1
+        if got == 0:
+            self._last = b""
+            return 0
+        self._pos += got
+        self._last = bytes(memoryview(b)[got - 1 : got])
+        return got
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
 class Truncated(EOFError):
     """A compressed file that ends before its stream does; the message says where."""
 
@@ -343,6 +399,7 @@ class DocReader:
         self.found = False
         self.keys: set[str] = set()
         self.record: object = None  # the JSON value the latest document came from
+        self.strip_bom = True  # False for a shard that starts inside a file
 
     # ------------------------------------------------------------------ lines
     def lines(self) -> Iterator[tuple[bytes, bool]]:
@@ -353,7 +410,7 @@ class DocReader:
         size = 0
         more = False  # the current line was already counted and partly handed out
         block = read(READ_BUFFER)
-        if block.startswith(_BOM):
+        if self.strip_bom and block.startswith(_BOM):
             block, self.pos = block[3:], 3
         while block:
             if not self._nul and b"\x00" in block:  # one C-speed scan per block, until found

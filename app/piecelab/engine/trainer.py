@@ -8,6 +8,7 @@ filled by numba kernels on worker threads (they release the GIL).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from .events import Cancelled, Event, Log, Metric, Rate
 from .model import N_SPECIAL, Model
 from .normalize import nfc
 from .prune import rank_for_size, settle, split_counts
+
+if TYPE_CHECKING:
+    from .cluster import RayExecutor
 
 BATCH_BYTES = 2 << 20
 WORKER_THREAD_PREFIX = "piecelab-train"  # names the worker threads of a run
@@ -218,8 +223,14 @@ class Trainer:
         heldout: float = 0.0,
         cancel: threading.Event | None = None,
         reestimate: bool = False,
+        executor: RayExecutor | None = None,
     ) -> Iterator[Event]:
-        """Train, yielding events; closing the generator or setting ``cancel`` stops it."""
+        """Train, yielding events; closing the generator or setting ``cancel`` stops it.
+
+        With an ``executor`` (:class:`~piecelab.engine.cluster.RayExecutor`) both counting
+        passes run as cluster tasks; pruning and evaluation stay here, on ``workers``
+        threads.  The models are the same either way.
+        """
         clock = time.monotonic
         t0 = clock()
         workers = max(1, int(workers))
@@ -228,18 +239,33 @@ class Trainer:
         self._ladder: dict[int, float] = {}  # curve sizes not requested → bytes/token
         self.curve = []
         pool = ThreadPoolExecutor(workers, thread_name_prefix=WORKER_THREAD_PREFIX)
+        session = executor.session() if executor is not None else contextlib.nullcontext()
         try:
-            yield Log(
-                f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
-                f"{self.min_count}, {workers} worker(s)"
-            )
-            tables, corpus_bytes = yield from self._count_ngrams(docs, pool, workers, cancel, clock)
-            keys, logp = ng.build_logp_table(*tables, self.min_count, corpus_bytes)
-            del tables
-            yield Log(f"n-gram model: {int((keys != 0).sum()):,} n-grams kept")
-            vocab, counts = yield from self._count_pieces(
-                docs, keys, logp, pool, workers, cancel, clock
-            )
+            with session as cluster:
+                where = f"{workers} worker(s)"
+                if cluster is not None:
+                    where = (
+                        f"{cluster.workers} cluster worker(s) on {cluster.nodes} node(s)"
+                        f" ({executor.where})"
+                    )
+                    yield Metric("cluster", cluster.workers, cluster.nodes)
+                yield Log(
+                    f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
+                    f"{self.min_count}, {where}"
+                )
+                if executor is not None:
+                    counted = executor.count_ngrams(self, docs, cancel, clock)
+                else:
+                    counted = self._count_ngrams(docs, pool, workers, cancel, clock)
+                tables, corpus_bytes = yield from counted
+                keys, logp = ng.build_logp_table(*tables, self.min_count, corpus_bytes)
+                del tables
+                yield Log(f"n-gram model: {int((keys != 0).sum()):,} n-grams kept")
+                if executor is not None:
+                    counted = executor.count_pieces(self, docs, keys, logp, cancel, clock)
+                else:
+                    counted = self._count_pieces(docs, keys, logp, pool, workers, cancel, clock)
+                vocab, counts = yield from counted
             del keys, logp
             models = yield from self._prune(
                 vocab, counts, corpus_bytes, workers, cancel, clock, docs
@@ -263,23 +289,9 @@ class Trainer:
     # ------------------------------------------------------------ batches
     def _batches(
         self, docs: _Docs, collect_heldout: bool
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-        """Normalized chunks packed into (bytes, chunk ends, documents read so far)."""
-        regex = _CHUNK_DIGITS_RE if self.isolate_digits else _CHUNK_RE
-        parts: list[bytes] = []
-        size = 0
-        n_docs = 0
-        for doc in docs(collect_heldout):
-            n_docs += 1
-            for chunk in regex.findall(nfc(doc)):
-                b = chunk.encode("utf-8", errors="surrogatepass")
-                parts.append(b)
-                size += len(b)
-            if size >= BATCH_BYTES:
-                yield _pack(parts), n_docs
-                parts, size = [], 0
-        if parts:
-            yield _pack(parts), n_docs
+    ) -> Iterator[tuple[tuple[np.ndarray, np.ndarray], int]]:
+        """Normalized chunks packed into ((bytes, chunk ends), documents read so far)."""
+        return text_batches(docs(collect_heldout), self.isolate_digits)
 
     def _pipeline(self, docs, collect_heldout, pool, states, fn, cancel, rate):
         """Run ``fn(state, text, ends)`` over the batches on the worker threads.
@@ -318,26 +330,12 @@ class Trainer:
         runs to a temporary folder and merge them at the end (exact counts)."""
         total, unit = docs.total()
         rate = Rate("count n-grams", total, unit, clock)
-        max_slots = 1 << max(12, int(self.ngram_memory // (16 * workers)).bit_length() - 1)
+        max_slots = table_slots(self.ngram_memory // workers)
         counters = [_NgramCounter.empty(min(1 << 20, max_slots)) for _ in range(workers)]
         spill = _Spill()
 
         def count(c: _NgramCounter, text: np.ndarray, ends: np.ndarray) -> None:
-            c.nbytes += len(text)
-            start = 0
-            while True:
-                start = ng.count_ngrams(
-                    text, ends, start, self.order, c.small, c.keys, c.counts, c.used
-                )
-                if start >= len(ends):
-                    return
-                if 2 * len(c.keys) <= max_slots:
-                    c.keys, c.counts = ng.rehash(c.keys, c.counts, 2 * len(c.keys))
-                else:
-                    spill.write(*ng.sorted_entries(c.keys, c.counts))
-                    c.keys[:] = 0
-                    c.counts[:] = 0
-                    c.used[0] = 0
+            count_ngram_batch(c, text, ends, self.order, max_slots, spill.write)
 
         try:
             yield from self._pipeline(docs, True, pool, counters, count, cancel, rate)
@@ -384,15 +382,7 @@ class Trainer:
         counters = [_PieceCounter(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
 
         def segment(c: _PieceCounter, text: np.ndarray, ends: np.ndarray) -> None:
-            start = 0
-            while True:
-                start = ng.ngram_viterbi_count(
-                    text, ends, start, keys, logp, self.order, self.ensure_unicode, c.table, c.stats
-                )
-                if start >= len(ends):
-                    return
-                longest = int(np.diff(ends, prepend=0).max())
-                c.table = ng.grow_piece_table(c.table, longest)
+            count_piece_batch(c, text, ends, keys, logp, self.order, self.ensure_unicode)
 
         def metric() -> Metric | None:
             done_bytes = sum(c.bytes_done for c in counters)
@@ -594,6 +584,64 @@ class _Spill:
 def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
     return np.frombuffer(b"".join(parts), dtype=np.uint8), np.cumsum(lens)
+
+
+def text_batches(
+    docs: Iterable[str], isolate_digits: bool
+) -> Iterator[tuple[tuple[np.ndarray, np.ndarray], int]]:
+    """Documents normalized (NFC), cut into BytePiece's chunks and packed into batches of
+    about :data:`BATCH_BYTES`: ((bytes, chunk ends), documents read so far)."""
+    regex = _CHUNK_DIGITS_RE if isolate_digits else _CHUNK_RE
+    parts: list[bytes] = []
+    size = 0
+    n_docs = 0
+    for doc in docs:
+        n_docs += 1
+        for chunk in regex.findall(nfc(doc)):
+            b = chunk.encode("utf-8", errors="surrogatepass")
+            parts.append(b)
+            size += len(b)
+        if size >= BATCH_BYTES:
+            yield _pack(parts), n_docs
+            parts, size = [], 0
+    if parts:
+        yield _pack(parts), n_docs
+
+
+def table_slots(memory: int) -> int:
+    """The most slots (a power of two) of an n-gram hash table within ``memory`` bytes."""
+    return 1 << max(12, int(memory // 16).bit_length() - 1)
+
+
+def count_ngram_batch(c, text: np.ndarray, ends: np.ndarray, order: int, max_slots: int, spill):
+    """Count a batch's n-grams into ``c`` (an n-gram counter); a table that would outgrow
+    ``max_slots`` goes to ``spill(keys, counts)`` as a sorted run and starts again empty."""
+    c.nbytes += len(text)
+    start = 0
+    while True:
+        start = ng.count_ngrams(text, ends, start, order, c.small, c.keys, c.counts, c.used)
+        if start >= len(ends):
+            return
+        if 2 * len(c.keys) <= max_slots:
+            c.keys, c.counts = ng.rehash(c.keys, c.counts, 2 * len(c.keys))
+        else:
+            spill(*ng.sorted_entries(c.keys, c.counts))
+            c.keys[:] = 0
+            c.counts[:] = 0
+            c.used[0] = 0
+
+
+def count_piece_batch(c, text, ends, keys, logp, order: int, ensure_unicode: bool) -> None:
+    """Segment a batch with the n-gram model and count its pieces into ``c`` (a piece counter)."""
+    start = 0
+    while True:
+        start = ng.ngram_viterbi_count(
+            text, ends, start, keys, logp, order, ensure_unicode, c.table, c.stats
+        )
+        if start >= len(ends):
+            return
+        longest = int(np.diff(ends, prepend=0).max())
+        c.table = ng.grow_piece_table(c.table, longest)
 
 
 def _merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.ndarray]:
