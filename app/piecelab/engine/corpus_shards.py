@@ -9,6 +9,7 @@ shards equal the counts of one pass over the corpus.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from . import corpus_formats as cf
@@ -22,7 +23,8 @@ class Shard:
     """One task's part of a corpus: a file, or the lines starting in ``[start, end)``."""
 
     index: int
-    path: str
+    path: str  # absolute: workers may run in another folder
+    name: str  # as the corpus shows it, for problems
     fmt: str
     start: int = 0
     end: int = -1  # -1: the whole file
@@ -54,15 +56,16 @@ def plan_shards(corpus: Corpus, target: int = DEFAULT_SHARD_BYTES) -> list[Shard
                 splittable = False  # a JSON array, or something the reader decides later
         if splittable and fmt == "txt" and corpus.options.paragraphs:
             splittable = False
+        path = os.path.abspath(entry.path)
         if not splittable:
-            shards.append(Shard(len(shards), str(entry.path), entry.fmt, size=entry.size))
+            shards.append(Shard(len(shards), path, entry.name, entry.fmt, size=entry.size))
             continue
         parts = -(-entry.size // target)
         step = -(-entry.size // parts)
         for start in range(0, entry.size, step):
             end = min(entry.size, start + step)
             shards.append(
-                Shard(len(shards), str(entry.path), fmt, start, end, end - start, entry.mtime)
+                Shard(len(shards), path, entry.name, fmt, start, end, end - start, entry.mtime)
             )
     return shards
 
@@ -70,6 +73,7 @@ def plan_shards(corpus: Corpus, target: int = DEFAULT_SHARD_BYTES) -> list[Shard
 def open_shard(shard: Shard, options: CorpusOptions) -> Corpus:
     """The shard as a :class:`Corpus` of its own (read with ``documents("all")``)."""
     corpus = Corpus([shard.path], options)
+    corpus._entries[0].name = shard.name
     if shard.end >= 0:
         corpus._narrow(shard.fmt, shard.start, shard.end, shard.mtime)
     else:

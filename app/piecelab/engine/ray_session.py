@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,12 +85,13 @@ def ray_session(address: str | None = None, workers: int = 2) -> Iterator[Cluste
                 _temp_dir=folder,
             )
         else:
+            _probe(str(address))
             ray.init(address=address, log_to_driver=False, configure_logging=False)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError…
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
-        where = "a local Ray" if local else f"the Ray cluster at {address}"
-        raise ClusterError(f"cannot start {where}: {exc}") from None
+        what = "start a local Ray" if local else f"join the Ray cluster at {address}"
+        raise ClusterError(f"cannot {what}: {exc}") from None
     try:
         yield cluster_info(LOCAL if local else str(address), owned=True)
     finally:
@@ -97,6 +99,17 @@ def ray_session(address: str | None = None, workers: int = 2) -> Iterator[Cluste
             ray.shutdown()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a HOST:PORT nobody listens at: Ray itself would wait for minutes."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto" and other forms are Ray's to resolve
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(f"nothing answers there ({exc.strerror or exc})") from None
 
 
 def task_error(exc: BaseException) -> BaseException:

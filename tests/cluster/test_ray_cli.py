@@ -1,0 +1,53 @@
+"""``piecelab train --ray``: a Ray of its own, the same model file, clear errors."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+from piecelab.cli import main
+
+from ..conftest import DATA
+
+pytest.importorskip("ray")
+
+
+def _train(capsys, corpus, out, *extra):
+    code = main(["train", str(corpus), "-o", str(out), "--vocab-size", "700", "-q", *extra])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_on_a_local_ray_writes_the_same_model_and_stops_its_ray(capsys, tmp_path):
+    import ray
+
+    assert not ray.is_initialized()  # this module starts its own
+    before = set(glob.glob("/tmp/plray-*"))
+    corpus = DATA / "trainer_corpus.jsonl.gz"
+    code, err = _train(capsys, corpus, tmp_path / "local.model", "--workers", "2")
+    assert code == 0, err
+    code, err = _train(capsys, corpus, tmp_path / "ray.model", "--workers", "2", "--ray")
+    assert code == 0, err
+    assert (tmp_path / "ray.model").read_bytes() == (tmp_path / "local.model").read_bytes()
+    assert not ray.is_initialized()  # the run's Ray stopped with it
+    assert set(glob.glob("/tmp/plray-*")) == before  # and its folder is gone
+
+
+def test_without_the_cluster_extra_the_error_says_how_to_install_it(capsys, tmp_path, monkeypatch):
+    import piecelab.engine
+
+    monkeypatch.setattr(piecelab.engine, "ray_available", lambda: False)
+    code, err = _train(capsys, DATA / "trainer_corpus.jsonl.gz", tmp_path / "m.model", "--ray")
+    assert code == 2
+    assert "piecelab[cluster]" in err
+    assert not os.path.exists(tmp_path / "m.model")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:9", "ray://127.0.0.1:9"])
+def test_a_cluster_that_cannot_be_reached_is_named(capsys, tmp_path, address):
+    corpus = DATA / "trainer_corpus.jsonl.gz"
+    code, err = _train(capsys, corpus, tmp_path / "m.model", "--ray", address)
+    assert code == 2
+    assert f"cannot join the Ray cluster at {address}: " in err and "Traceback" not in err
