@@ -1,4 +1,4 @@
-"""Command line: ``piecelab [gui] | tokenize | train | eval | export | diff``.
+"""Command line: ``piecelab [gui] | tokenize | train | eval | export | diff | shuffle``.
 
 Each command lives in its own module, which registers its parser and handler
 (``set_defaults(handler=...)``).  The GUI is imported only for ``gui``, so the
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import diffing, evaluation, exporting, tokenizing, training, workbench
+from . import diffing, evaluation, exporting, shuffling, tokenizing, training, workbench
 from .errors import CliError
 
-COMMANDS = (workbench, tokenizing, training, evaluation, exporting, diffing)
+COMMANDS = (workbench, tokenizing, training, evaluation, exporting, diffing, shuffling)
 WRITES_STDOUT = ("tokenize", "eval", "diff")  # commands whose results are their standard output
 TRACEBACK_ENV = "PIECELAB_TRACEBACK"
 

@@ -110,6 +110,7 @@ from .render import (
 from .search import Hit, concordance, mark_emitted
 from .segmentation import Segmentation, Token
 from .settings import MIN_VOCAB_SIZE, TrainSettings, parse_sizes
+from .shuffle import ShuffleError, ShuffleJob, ShuffleResult, parse_memory, shuffle_lines
 from .stats import chi2_sf, goodness_of_fit
 from .tokenizer import Tokenizer, UnknownIdError, UnknownPieceError
 from .trainer import Trainer, TrainResult
@@ -175,6 +176,9 @@ __all__ = [
     "SamplingUnavailable",
     "ScanResult",
     "Segmentation",
+    "ShuffleError",
+    "ShuffleJob",
+    "ShuffleResult",
     "SourceStats",
     "Spans",
     "StageDone",
@@ -231,6 +235,7 @@ __all__ = [
     "parse_count",
     "parse_group_by",
     "parse_ids",
+    "parse_memory",
     "parse_piece",
     "parse_sizes",
     "piece_label",
@@ -247,5 +252,6 @@ __all__ = [
     "script_classes",
     "script_of",
     "set_count",
+    "shuffle_lines",
     "unreachable",
 ]
