@@ -110,7 +110,7 @@ class RayExecutor:
         ray = require_ray()
         workers = self._workers()
         sources, total, unit = self._sources(docs, workers)
-        corpus = docs.texts if docs.is_corpus else None
+        corpus = _corpus_of(docs)
         job = self._job(trainer, docs, table_slots(trainer.ngram_memory // workers))
         rate = Rate("count n-grams", total, unit, clock)
         yield Log(f"{self.where}: {len(sources)} shard(s) on {workers} worker(s)")
@@ -199,13 +199,14 @@ class RayExecutor:
 
     def _sources(self, docs, workers: int) -> tuple[list, float, str]:
         """The shards (files or document slices), their total and its unit."""
-        if docs.is_corpus:
-            corpus: Corpus = docs.texts
+        corpus = _corpus_of(docs)
+        if corpus is not None:
             size = self.shard_bytes or shard_bytes(corpus.size_hint, workers)
             shards = plan_shards(corpus, size)
             return shards, float(sum(s.size for s in shards)), "bytes"
         slices, part, nbytes = [], [], 0
-        for doc in docs.texts:
+        texts = docs.texts.documents("all") if docs.is_corpus else docs.texts
+        for doc in texts:
             part.append(doc)
             nbytes += len(doc)
             if nbytes >= (self.shard_bytes or LIST_SHARD_BYTES):
@@ -217,7 +218,8 @@ class RayExecutor:
 
     @staticmethod
     def _job(trainer, docs, max_slots: int) -> _Job:
-        options = docs.texts.options if docs.is_corpus else None
+        corpus = _corpus_of(docs)
+        options = corpus.options if corpus is not None else None
         return _Job(
             trainer.order,
             trainer.isolate_digits,
@@ -229,6 +231,15 @@ class RayExecutor:
 
 
 # ------------------------------------------------------------------ the driver
+def _corpus_of(docs) -> Corpus | None:
+    """The :class:`Corpus` behind the trainer's documents (through wrappers such as the
+    GUI's cancel guard), or None for other texts (shipped as document slices)."""
+    texts = docs.texts
+    while not isinstance(texts, Corpus) and hasattr(texts, "texts"):
+        texts = texts.texts
+    return texts if isinstance(texts, Corpus) else None
+
+
 def _remote(ray, fn):
     return ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(fn)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .model import N_SPECIAL
 from .ngrams import MAX_ORDER
 from .trainer import MAX_CURVE, Trainer
+
+if TYPE_CHECKING:
+    from .cluster import RayExecutor
 
 MIN_VOCAB_SIZE = N_SPECIAL + 256  # every byte, plus the special ids
 
@@ -41,6 +44,7 @@ class TrainSettings:
     workers: int = 1
     reestimate: bool = False
     curve: int = 0  # compression-curve points (0: none; else 2 to MAX_CURVE)
+    cluster: str = ""  # "": this machine's threads; "local" or an address: a Ray cluster
     MAX_CURVE: ClassVar[int] = MAX_CURVE
 
     def __post_init__(self) -> None:
@@ -78,6 +82,21 @@ class TrainSettings:
             curve=self.curve,
             **extra,  # type: ignore[arg-type]
         )
+
+    def executor(self) -> RayExecutor | None:
+        """Where the counting passes run: None for this machine's threads."""
+        if not self.cluster.strip():
+            return None
+        from .cluster import RayExecutor
+
+        return RayExecutor(self.cluster.strip(), workers=self.workers)
+
+    @property
+    def where_text(self) -> str:
+        address = self.cluster.strip()
+        if not address:
+            return "this machine"
+        return "a local Ray" if address == "local" else f"the Ray cluster at {address}"
 
     def replace(self, **changes: object) -> TrainSettings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import os
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import MAX_ORDER, TrainSettings, parse_sizes
+from ...engine import MAX_ORDER, TrainSettings, parse_sizes, ray_available
 from ..saving import MODEL_FILES
 from ..widgets import heldout_spin
 
@@ -29,7 +30,12 @@ TIPS = {
     "max_piece_length": "Longest piece in bytes.",
     "isolate_digits": "Cut before and after every digit, so numbers are spelled digit by digit.",
     "ensure_unicode": "No piece may start inside a UTF-8 character (keeps pieces readable).",
-    "workers": "Threads counting and segmenting in parallel.",
+    "workers": "Threads counting and segmenting in parallel (on a local Ray: its CPUs).",
+    "where": "Where the two counting passes run: on this machine's threads, or as tasks on "
+    "a Ray cluster (the model is the same). Pruning runs here either way.",
+    "address": "local: start a Ray on this machine with the workers above (stopped after "
+    "the run). auto, HOST:PORT or ray://HOST:PORT: join a running cluster, whose workers "
+    "must see the corpus files at the same paths.",
     "heldout": "Share of documents kept out of training to measure bytes per token on unseen "
     "text (the same setting as in the Corpus view).",
     "reestimate": "After pruning, segment the corpus again with each final vocabulary and "
@@ -93,6 +99,18 @@ class TrainForm(QGroupBox):
         self.output.setToolTip(TIPS["output"])
         self.adopt = _check("use the model when done", TIPS["adopt"])
         self.adopt.setChecked(True)
+        self.where = QComboBox()
+        self.where.addItems(["This machine", "Ray cluster"])
+        self.where.setToolTip(TIPS["where"])
+        self.address = QLineEdit("local")
+        self.address.setPlaceholderText("local, auto, HOST:PORT or ray://HOST:PORT")
+        self.address.setToolTip(TIPS["address"])
+        self.address.setEnabled(False)
+        self.where.currentIndexChanged.connect(lambda i: self.address.setEnabled(i == 1))
+        if not ray_available():
+            item = self.where.model().item(1)  # type: ignore[attr-defined]
+            item.setEnabled(False)
+            item.setToolTip("Ray is not installed: pip install 'piecelab[cluster]'")
         self._lay_out()  # the values: show_settings (the view shows the workspace's)
 
     def _lay_out(self) -> None:
@@ -109,6 +127,8 @@ class TrainForm(QGroupBox):
             ("Min count", self.min_count),
             ("Max piece length", self.max_piece_length),
             ("Workers", self.workers),
+            ("Where", self.where),
+            ("Ray address", self.address),
             ("Held out", self.heldout),
             ("Curve points", self.curve),
         ):
@@ -136,7 +156,16 @@ class TrainForm(QGroupBox):
             workers=self.workers.value(),
             reestimate=self.reestimate.isChecked(),
             curve=self.curve.value(),
+            cluster=self._cluster(),
         ).validate()
+
+    def _cluster(self) -> str:
+        if self.where.currentIndex() != 1:
+            return ""
+        address = self.address.text().strip()
+        if not address:
+            raise ValueError("Ray address: say local, auto, HOST:PORT or ray://HOST:PORT")
+        return address
 
     def show_settings(self, s: TrainSettings) -> None:
         self.order.setValue(s.order)
@@ -148,3 +177,7 @@ class TrainForm(QGroupBox):
         self.workers.setValue(s.workers)
         self.reestimate.setChecked(s.reestimate)
         self.curve.setValue(s.curve)
+        on_ray = bool(s.cluster.strip()) and ray_available()
+        self.where.setCurrentIndex(1 if on_ray else 0)
+        if on_ray:
+            self.address.setText(s.cluster.strip())

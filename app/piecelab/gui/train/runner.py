@@ -30,6 +30,8 @@ class JobFailed(Exception):
 
 TRAIN_NICE = 10  # niceness of the training process (Unix)
 CANCEL_GRACE = 0.3  # seconds a cancelled training process gets before it is terminated
+# a run on Ray stops its cluster tasks (and a Ray it started) before it exits
+CLUSTER_CANCEL_GRACE = 15.0
 
 
 class _GuardedTexts:
@@ -119,6 +121,7 @@ def _run_job(job: TrainJob, cancel: threading.Event) -> Iterator[Event | tuple]:
             heldout=job.heldout,
             cancel=cancel,
             reestimate=job.settings.reestimate,
+            executor=job.settings.executor(),
         )
         if isinstance(texts, Corpus):
             for line in texts.problem_summary():
@@ -182,13 +185,14 @@ def _process_events(job: TrainJob, cancel: threading.Event) -> Iterator[Event | 
         return
     send.close()
     asked = 0.0
-    grace = CANCEL_GRACE  # how long the child may take to exit once we stop reading
+    allowed = CLUSTER_CANCEL_GRACE if job.settings.cluster.strip() else CANCEL_GRACE
+    grace = allowed  # how long the child may take to exit once we stop reading
     try:
         while True:
             if cancel.is_set() and not asked:
                 stop.value = 1
                 asked = time.monotonic()
-            if asked and time.monotonic() - asked > CANCEL_GRACE:
+            if asked and time.monotonic() - asked > allowed:
                 grace = 0.0
                 raise Cancelled("training cancelled")
             if not receive.poll(0.02):

@@ -114,6 +114,8 @@ class TrainView(QWidget):
         self.status.setWordWrap(True)
         self.stages = StageBars()
         self.bars = self.stages.bars
+        self.cluster_label = QLabel()  # the cluster's size, once a run has joined it
+        self.cluster_label.hide()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -152,6 +154,7 @@ class TrainView(QWidget):
         column.addWidget(self.form)
         column.addLayout(buttons)
         column.addWidget(self.status)
+        column.addWidget(self.cluster_label)
         column.addWidget(self.stages)
         column.addWidget(self.log, 1)  # beside the progress it explains
         self.log.setMinimumHeight(80)
@@ -223,7 +226,9 @@ class TrainView(QWidget):
         worker.failed.connect(self._failed)
         worker.finished.connect(self._finished)
         self._set_running(True)
-        self.status.setText("Training…")
+        self.cluster_label.hide()
+        where = job.settings.where_text
+        self.status.setText("Training…" if where == "this machine" else f"Training on {where}…")
         self.runStarted.emit()
         worker.start()
         return True
@@ -257,6 +262,14 @@ class TrainView(QWidget):
             self._finished()
 
     def _metric(self, m: Metric) -> None:
+        if m.series == "cluster":
+            workers, nodes = int(m.x), int(m.y)
+            self.cluster_label.setText(
+                f"Ray cluster: {workers} worker{'s' * (workers != 1)} "
+                f"on {nodes} node{'s' * (nodes != 1)}"
+            )
+            self.cluster_label.show()
+            return
         self.charts.add_metric(m)
         if m.series == "prune":
             self._prune_points.append((m.x, m.y))
