@@ -134,18 +134,20 @@ def test_same_seed_same_bytes_other_seed_other_order(tmp_path):
 
 def test_plain_files_split_into_ranges_lose_and_repeat_no_line(tmp_path):
     """Ranges cut anywhere (inside lines, on newlines) tile the file into its lines."""
-    lines = sample_lines(400)
-    data = b"".join(lines)
-    src = write_input(tmp_path, "in.txt", lines)
+    long = [b"a" * 1000 + b"\n", b"\n", b"b\n", b"c" * 500 + b"\n", b"\n"]
     rng = np.random.default_rng(0)
-    for _ in range(200):
-        cuts = sorted({0, len(data), *rng.integers(0, len(data), int(rng.integers(1, 30)))})
-        got = []
-        with open(src, "rb") as f:
-            for start, end in itertools.pairwise(cuts):
-                size = int(rng.integers(1, 300))
-                got += [c for c, _ in engine_shuffle._range_chunks(f, start, end, size)]
-        assert b"".join(got) == data, cuts
+    for lines in (sample_lines(400), long):
+        data = b"".join(lines)
+        src = write_input(tmp_path, "in.txt", lines)
+        for trial in range(200):
+            many = rng.integers(0, len(data), int(rng.integers(1, 30)))
+            cuts = sorted({0, len(data), *many, *([1000, 1001, 1002] if trial % 2 else [])})
+            got = []
+            with open(src, "rb") as f:
+                for start, end in itertools.pairwise(cuts):
+                    size = int(rng.integers(1, 300))
+                    got += [c for c, _ in engine_shuffle._range_chunks(f, start, end, size)]
+            assert b"".join(got) == data, cuts
 
 
 def test_shards_change_nothing_but_the_random_streams(tmp_path):
@@ -348,6 +350,7 @@ def test_cli_end_to_end(tmp_path, capsys):
         (["--seed", "-1"], "the seed must be 0 or more"),
         (["-o", os.devnull], f"{os.devnull}: is a character device"),
         (["--tmp", "/no/such/folder"], "/no/such/folder: no such folder"),
+        (["--workers", "4"], "--workers: only with --ray"),
     ],
 )
 def test_cli_errors(tmp_path, capsys, extra, message):
@@ -378,7 +381,12 @@ def test_ray_writes_the_same_bytes_as_the_local_run(tmp_path, ray_cluster):
         got = read_back(out).splitlines(keepends=True)
         assert sorted(got) == sorted(lines)
         assert job.result.split == (buckets == 1)
-    outputs = {p.name for p in tmp_path.glob("out-*")}
+    cli_outs = [tmp_path / "cli.txt.gz", tmp_path / "cli-ray.txt.gz"]
+    args = ["shuffle", str(plain), str(packed), "--memory", "64K", "--seed", "7", "-q"]
+    assert main([*args, "-o", str(cli_outs[0])]) == 0
+    assert main([*args, "-o", str(cli_outs[1]), "--ray", "--workers", "2"]) == 0
+    assert cli_outs[0].read_bytes() == cli_outs[1].read_bytes()
+    outputs = {p.name for p in [*tmp_path.glob("out-*"), *cli_outs]}
     assert debris(tmp_path, {plain.name, packed.name, *outputs}) == []
 
 

@@ -38,7 +38,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the passes as Ray tasks: on a local Ray, or the cluster at ADDRESS "
         "(auto, host:port, ray://host:port); put it after the inputs or write --ray=ADDRESS",
     )
-    s.add_argument("--workers", type=int, default=2, help="CPUs of a local Ray (--ray; default 2)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        help="CPUs of a local Ray, i.e. tasks at once (with --ray; default 2); without "
+        "--ray the shuffle runs in this one process",
+    )
     s.add_argument(
         "--tmp",
         metavar="FOLDER",
@@ -61,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         parse_memory,
     )
 
+    if args.workers is not None and args.ray is None:
+        raise CliError("--workers: only with --ray (without it the shuffle is one process)")
     try:
         memory = parse_memory(args.memory)
     except ValueError as exc:
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             memory=memory,
             seed=args.seed,
             ray=args.ray,
-            workers=args.workers,
+            workers=args.workers or 2,
             tmp=args.tmp,
         )
     except ShuffleError as exc:

@@ -643,6 +643,14 @@ def _bucket_count(sources: Sequence[tuple[Path, int, bool]], memory: int) -> int
     return max(1, min(MAX_BUCKETS, math.ceil(estimate / Limits(memory).target)))
 
 
+def _bucket_folder(parent: Path) -> str:
+    try:
+        return tempfile.mkdtemp(prefix=".piecelab-shuffle-", dir=parent)
+    except OSError as exc:
+        reason = _reason(exc)
+        raise ShuffleError(f"{parent}: cannot write the bucket files here ({reason})") from None
+
+
 def _compression_of(out: Path) -> str:
     return OUTPUT_COMPRESSIONS.get(out.suffix.lower(), "")
 
@@ -772,7 +780,7 @@ class ShuffleJob:
         shards = _plan_shards(sources, self.shard_bytes)
         buckets = self.buckets or _bucket_count(sources, self.memory)
         remove_leftovers(out.parent)
-        folder = tempfile.mkdtemp(prefix=".piecelab-shuffle-", dir=self.tmp or out.parent)
+        folder = _bucket_folder(Path(self.tmp or out.parent))
         session = contextlib.nullcontext() if self.ray is None else self._ray_session()
         try:
             with session:
