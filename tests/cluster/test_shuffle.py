@@ -117,7 +117,7 @@ def test_inputs_are_concatenated_line_by_line(tmp_path):
 
 def test_no_lines_give_an_empty_but_valid_file(tmp_path):
     src = write_input(tmp_path, "empty.txt", [])
-    for kind in KINDS:
+    for kind in (*KINDS, ".zstd"):
         out = tmp_path / f"out.txt{kind}"
         assert shuffle_lines([src], out, memory="64K").lines == 0
         assert read_back(out) == b""
@@ -267,6 +267,26 @@ def test_closing_the_job_leaves_no_debris(tmp_path):
             break
     job.close()
     assert debris(tmp_path, {src.name}) == []
+
+
+def test_a_failure_in_the_second_pass_leaves_no_debris(tmp_path, monkeypatch):
+    src = write_input(tmp_path, "in.txt", sample_lines(3000))
+    out = tmp_path / "out.txt.gz"
+    out.write_bytes(b"old")
+    calls = []
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) == 2:  # the first bucket is already in the output
+            raise OSError(28, "No space left on device")
+        return real(*args)
+
+    real = engine_shuffle._newlines
+    monkeypatch.setattr(engine_shuffle, "_newlines", failing)
+    with pytest.raises(OSError, match="No space"):
+        shuffle_lines([src], out, memory="64K", buckets=3)
+    assert out.read_bytes() == b"old"
+    assert debris(tmp_path, {src.name, out.name}) == []
 
 
 @pytest.mark.parametrize(
