@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.piecelab-installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test lint format bench bench-quick bench-gui package model screenshots clean env
+.PHONY: run test lint format bench bench-cluster bench-quick bench-gui package model screenshots clean env
 
 run: QT_QPA_PLATFORM =
 run: $(STAMP)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_curve.py
 	$(BIN)/python benchmarks/bench_analysis.py
+
+# opt-in: about 20 minutes on 2 cores (a 1 GB corpus trained locally and on a local Ray)
+bench-cluster: $(STAMP)
+	$(BIN)/python benchmarks/bench_cluster.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piecelab.engine import ngrams as ng
-from piecelab.engine.trainer import _merge_piece_tables
+from piecelab.engine.counting import merge_piece_tables
 
 pieces_lists = st.lists(st.binary(min_size=1, max_size=12), min_size=1, max_size=200)
 
@@ -50,7 +50,7 @@ def test_a_full_table_grows_and_keeps_every_count(pieces):
 def test_merging_into_a_small_table_keeps_every_count(first, second):
     small = fill(first, ng.new_piece_table(4, 8))
     big = fill(second, ng.new_piece_table(1 << 10, 1 << 12))
-    vocab, counts = _merge_piece_tables([small, big])
+    vocab, counts = merge_piece_tables([small, big])
     assert Counter(dict(zip(vocab, counts.tolist()))) == Counter(first) + Counter(second)
 
 

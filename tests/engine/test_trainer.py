@@ -164,10 +164,9 @@ def test_spilling_ngrams_to_disk_keeps_counts_exact(tmp_path, docs, workers, mon
 
 def test_progress_reaches_the_end_only_when_the_work_is_done(docs, monkeypatch):
     """A stage at 100% has counted everything, not only read it (the GUI's bars and ETA)."""
-    from piecelab.engine import ngrams
-    from piecelab.engine import trainer as trainer_module
+    from piecelab.engine import counting, ngrams
 
-    monkeypatch.setattr(trainer_module, "BATCH_BYTES", 20_000)  # many batches
+    monkeypatch.setattr(counting, "BATCH_BYTES", 20_000)  # many batches
     real = ngrams.count_ngrams
     done = [0]
 

@@ -36,22 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow pieces to start inside a UTF-8 character",
     )
-    t.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="threads (default 1); with --ray and no address, the local Ray's CPUs",
-    )
-    t.add_argument(
-        "--ray",
-        nargs="?",
-        const="local",
-        default=None,
-        metavar="ADDRESS",
-        help="count on a Ray cluster (pip install 'piecelab[cluster]'): no ADDRESS starts "
-        "a local Ray with --workers CPUs; 'auto', HOST:PORT or ray://HOST:PORT joins a "
-        "running cluster (every worker must see the corpus files at the same paths)",
-    )
+    add_where_options(t)
     t.add_argument(
         "--heldout",
         type=float,
@@ -78,6 +63,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=run)
+
+
+def add_where_options(t: argparse.ArgumentParser) -> None:
+    """--workers and --ray: this machine's threads, or a Ray cluster."""
+    t.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="threads (default 1); with --ray and no address, the local Ray's CPUs",
+    )
+    t.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="count on a Ray cluster (pip install 'piecelab[cluster]'): no ADDRESS starts "
+        "a local Ray with --workers CPUs; 'auto', HOST:PORT or ray://HOST:PORT joins a "
+        "running cluster (every worker must see the corpus files at the same paths)",
+    )
 
 
 def settings_from(args: argparse.Namespace):

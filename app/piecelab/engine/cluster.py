@@ -25,6 +25,16 @@ import numpy as np
 from . import ngrams as ng
 from .corpus import Corpus, CorpusError, CorpusOptions, Problem, is_heldout
 from .corpus_shards import Shard, open_shard, plan_shards, shard_bytes
+from .counting import (
+    NgramCounter,
+    PieceCounter,
+    Spill,
+    count_ngram_batch,
+    count_piece_batch,
+    merge_piece_tables,
+    table_slots,
+    text_batches,
+)
 from .events import Cancelled, Log, Metric, Rate
 from .ray_session import LOCAL, ClusterError, ClusterInfo, ray_session, require_ray, task_error
 
@@ -71,6 +81,7 @@ class _ShardCounts:
     problems: list[Problem] = field(default_factory=list)
     problem_counts: dict = field(default_factory=dict)
     problems_dropped: int = 0
+    seconds: float = 0.0  # the task's own time (reading, counting)
 
 
 @dataclass
@@ -105,8 +116,6 @@ class RayExecutor:
     def count_ngrams(self, trainer, docs, cancel: threading.Event, clock):
         """Pass 1 on the cluster: ((small, keys, counts), corpus bytes); held-out
         documents land in ``docs.heldout_docs`` as in a local pass."""
-        from .trainer import _NgramCounter, _Spill, table_slots
-
         ray = require_ray()
         workers = self._workers()
         sources, total, unit = self._sources(docs, workers)
@@ -115,9 +124,9 @@ class RayExecutor:
         rate = Rate("count n-grams", total, unit, clock)
         yield Log(f"{self.where}: {len(sources)} shard(s) on {workers} worker(s)")
         small = np.zeros(256 + 65536, np.int64)
-        table = _NgramCounter.empty(1 << 20)
+        table = NgramCounter.empty(1 << 20)
         max_slots = table_slots(trainer.ngram_memory)
-        spill = _Spill()
+        spill = Spill()
         found = _ShardCounts()
         if corpus is not None:
             corpus._reset_problems()
@@ -155,8 +164,6 @@ class RayExecutor:
 
     def count_pieces(self, trainer, docs, keys, logp, cancel: threading.Event, clock):
         """Pass 2 on the cluster: the pieces of the n-gram Viterbi and their counts."""
-        from .trainer import _merge_piece_tables
-
         ray = require_ray()
         workers = self._workers()
         sources, total, unit = self._sources(docs, workers)
@@ -187,7 +194,7 @@ class RayExecutor:
         m = metric(float(totals[0]), float(totals[1]))
         if m is not None:
             yield m
-        vocab, counts = _merge_piece_tables([merged])
+        vocab, counts = merge_piece_tables([merged])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
 
@@ -246,7 +253,9 @@ def _remote(ray, fn):
 
 def _drive(ray, remote, sources, job, add, cancel, rate, metric, *extra):
     """Run ``remote`` on every source, ``add`` each result as it comes; yields progress
-    (and ``metric(bytes, pieces)`` of the running totals) until all are done."""
+    (and ``metric(bytes, pieces)`` of the running totals) until all are done, then a
+    log line with the tasks' median time and the driver's merge time (the part of a
+    cluster run that does not shrink with more machines)."""
     actor = ray.remote(num_cpus=0)(_ProgressBoard).remote()
     refs = {}
     for src in sources:
@@ -254,6 +263,8 @@ def _drive(ray, remote, sources, job, add, cancel, rate, metric, *extra):
         refs[remote.remote(ref_src, job, actor, *extra)] = src
     pending = dict(refs)
     last = 0.0
+    task_seconds: list[float] = []
+    merge_seconds = 0.0
     try:
         while pending:
             if cancel.is_set():
@@ -265,7 +276,10 @@ def _drive(ray, remote, sources, job, add, cancel, rate, metric, *extra):
                     res = ray.get(ref)
                 except Exception as exc:  # the task's own error, or Ray's
                     raise _cluster_failure(exc) from None
+                t0 = time.perf_counter()
                 add(res)
+                merge_seconds += time.perf_counter() - t0
+                task_seconds.append(res.seconds)
                 del res
             now = time.monotonic()
             if now - last >= POLL_SECONDS or not pending:
@@ -276,6 +290,11 @@ def _drive(ray, remote, sources, job, add, cancel, rate, metric, *extra):
                     m = metric(nbytes, npieces)
                     if m is not None:
                         yield m
+        median = float(np.median(task_seconds)) if task_seconds else 0.0
+        yield Log(
+            f"{len(task_seconds)} tasks, median {median:.2f} s each; "
+            f"merged on the driver in {merge_seconds:.2f} s"
+        )
     finally:
         for ref in pending:
             with contextlib.suppress(Exception):
@@ -296,7 +315,17 @@ def _cluster_failure(exc: BaseException) -> BaseException:
 
 def _merge_part(table, keys: np.ndarray, counts: np.ndarray, max_slots: int, spill):
     """Add a task's n-gram entries into the driver's table; growing past ``max_slots``
-    spills the table as a sorted run instead (exact counts, bounded memory)."""
+    spills the table as a sorted run instead (exact counts, bounded memory).
+
+    The table grows to fit the part before merging: entries arrive in the order of
+    the task's table, i.e. by hash, and inserting them by hash into a smaller table
+    of the same hash piles them into one long probe run (quadratic time)."""
+    need = int(table.used[0]) + len(keys)
+    cap = len(table.keys)
+    while need > cap * ng.LOAD_LIMIT and 2 * cap <= max_slots:
+        cap *= 2
+    if cap > len(table.keys):
+        table.keys, table.counts = ng.rehash(table.keys, table.counts, cap)
     start = 0
     while True:
         start = ng.merge_counts(table.keys, table.counts, table.used, keys, counts, start)
@@ -373,11 +402,10 @@ def _train_docs(reader: _ShardReader, job: _Job, res: _ShardCounts, collect: boo
 
 def _count_ngram_shard(source, job: _Job, board) -> _ShardCounts:
     """A Ray task: the n-gram counts of one shard (as compact parts) and its held-out text."""
-    from .trainer import _NgramCounter, count_ngram_batch, text_batches
-
+    t0 = time.perf_counter()
     res = _ShardCounts(small=np.zeros(256 + 65536, np.int64))
     reader = _ShardReader(source, job)
-    counter = _NgramCounter.empty(min(1 << 20, job.max_slots))
+    counter = NgramCounter.empty(min(1 << 20, job.max_slots))
     counter.small = res.small
 
     def keep(keys: np.ndarray, counts: np.ndarray) -> None:
@@ -393,18 +421,18 @@ def _count_ngram_shard(source, job: _Job, board) -> _ShardCounts:
     live = counter.keys != 0
     res.parts.append((counter.keys[live], counter.counts[live]))
     res.nbytes = counter.nbytes
+    res.seconds = time.perf_counter() - t0
     board.report.remote(source.index, float(source.size), res.nbytes, 0)
     return res
 
 
 def _count_piece_shard(source, job: _Job, board, model) -> _ShardCounts:
     """A Ray task: the pieces the n-gram Viterbi cuts one shard into, with counts."""
-    from .trainer import _PieceCounter, count_piece_batch, text_batches
-
+    t0 = time.perf_counter()
     keys, logp = model
     res = _ShardCounts()
     reader = _ShardReader(source, job)
-    counter = _PieceCounter(ng.new_piece_table(1 << 16, 1 << 20))
+    counter = PieceCounter(ng.new_piece_table(1 << 16, 1 << 20))
     try:
         docs = _train_docs(reader, job, res, False)
         for (text, ends), _ in text_batches(docs, job.isolate_digits):
@@ -415,6 +443,7 @@ def _count_piece_shard(source, job: _Job, board, model) -> _ShardCounts:
     offs, lens, cnts = ng.table_entries(counter.table)
     res.pieces = (counter.table.pool[: int(counter.table.fill[1])], offs, lens, cnts)
     res.nbytes, res.npieces = counter.bytes_done, counter.pieces
+    res.seconds = time.perf_counter() - t0
     board.report.remote(source.index, float(source.size), res.nbytes, res.npieces)
     return res
 

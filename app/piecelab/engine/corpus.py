@@ -29,7 +29,7 @@ import sys
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -517,18 +517,8 @@ class Corpus:
         opts = self.options
         with ExitStack() as stack:
             try:
-                if entry.pipe is not None:
-                    raw = stack.enter_context(cf.CountingFile(entry.pipe.reader()))
-                    size = sys.maxsize  # unknown until read
-                elif entry.lines is not None:
-                    raw = stack.enter_context(
-                        cf.CountingFile(cf.LineRange(entry.path, *entry.lines))
-                    )
-                    self._check_unchanged(entry, raw, report)
-                    size = entry.size
-                else:
-                    raw = stack.enter_context(cf.CountingFile.open(entry.path))
-                    size = self._check_unchanged(entry, raw, report)
+                raw, size = self._open_raw(entry, report)
+                stack.enter_context(raw)
                 if track:
                     self._counter, self._current_size = raw, size
                 stream = stack.enter_context(cf.open_stream(raw, entry.path.name))
@@ -576,6 +566,22 @@ class Corpus:
                 ) from None
             finally:
                 stats.invalid_lines = reader.invalid_lines
+
+    def _open_raw(
+        self, entry: _Entry, report: Callable[[int | None, str, str], None]
+    ) -> tuple[cf.CountingFile, int]:
+        """The entry's bytes as read (a pipe's copy, a shard's lines, or the file), and
+        the size progress counts them against."""
+        if entry.pipe is not None:
+            return cf.CountingFile(entry.pipe.reader()), sys.maxsize  # unknown until read
+        if entry.lines is not None:
+            raw = cf.CountingFile(cf.LineRange(entry.path, *entry.lines))
+            with _closed_on_error(raw):
+                self._check_unchanged(entry, raw, report)
+            return raw, entry.size
+        raw = cf.CountingFile.open(entry.path)
+        with _closed_on_error(raw):
+            return raw, self._check_unchanged(entry, raw, report)
 
     @staticmethod
     def _check_unchanged(
@@ -629,6 +635,15 @@ class Corpus:
 
 
 _ENDLESS = "a device that never ends (like /dev/zero), not a corpus; refused"
+
+
+@contextmanager
+def _closed_on_error(f: cf.CountingFile) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        f.close()
+        raise
 
 
 def _shard_reporter(report: Callable[[int | None, str, str], None], start: int):

@@ -11,9 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import re
-import shutil
-import tempfile
 import threading
 import time
 from collections import deque
@@ -21,23 +18,26 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import ngrams as ng
+from .counting import (
+    CountingExecutor,
+    NgramCounter,
+    PieceCounter,
+    Spill,
+    count_ngram_batch,
+    count_piece_batch,
+    merge_piece_tables,
+    table_slots,
+    text_batches,
+)
 from .events import Cancelled, Event, Log, Metric, Rate
 from .model import N_SPECIAL, Model
-from .normalize import nfc
 from .prune import rank_for_size, settle, split_counts
 
-if TYPE_CHECKING:
-    from .cluster import RayExecutor
-
-BATCH_BYTES = 2 << 20
 WORKER_THREAD_PREFIX = "piecelab-train"  # names the worker threads of a run
-_CHUNK_RE = re.compile(".{,10000}\n{1,100}|.{1,10000}")
-_CHUNK_DIGITS_RE = re.compile("\\d|[^\n\\d]{,10000}\n{1,100}|[^\n\\d]{1,10000}")
 MAX_CURVE = 64  # most points of a compression curve
 CURVE_SPAN = 8  # a curve goes from the largest size down to this fraction of it
 
@@ -61,47 +61,6 @@ class TrainResult:
     corpus_bytes: int
     elapsed: float
     curve: list[tuple[int, float]] = field(default_factory=list)  # (size, bytes/token)
-
-
-@dataclass
-class _NgramCounter:
-    """One worker's n-gram counts: lengths 1–2 dense, longer ones in a hash table."""
-
-    small: np.ndarray  # int64 [256 + 65536]: single bytes, then byte pairs
-    keys: np.ndarray  # uint64 packed n-grams (see ngrams), 0 = empty slot
-    counts: np.ndarray  # int64 per slot
-    used: np.ndarray  # int64 [1]: occupied slots (the kernels update it)
-    nbytes: int = 0  # bytes counted
-
-    @classmethod
-    def empty(cls, slots: int) -> _NgramCounter:
-        """No counts yet; the hash table has ``slots`` slots (a power of two)."""
-        return cls(
-            np.zeros(256 + 65536, np.int64),
-            np.zeros(slots, np.uint64),
-            np.zeros(slots, np.int64),
-            np.zeros(1, np.int64),
-        )
-
-    def release(self) -> None:
-        """Drop the arrays (once merged or spilled), so their memory can go."""
-        self.small = self.keys = self.counts = self.used = np.empty(0, np.int64)
-
-
-@dataclass
-class _PieceCounter:
-    """One worker's piece counts from the n-gram Viterbi, and its running totals."""
-
-    table: ng.PieceTable
-    stats: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))  # [bytes, pieces]
-
-    @property
-    def bytes_done(self) -> int:
-        return int(self.stats[0])
-
-    @property
-    def pieces(self) -> int:
-        return int(self.stats[1])
 
 
 class _Docs:
@@ -223,7 +182,7 @@ class Trainer:
         heldout: float = 0.0,
         cancel: threading.Event | None = None,
         reestimate: bool = False,
-        executor: RayExecutor | None = None,
+        executor: CountingExecutor | None = None,
     ) -> Iterator[Event]:
         """Train, yielding events; closing the generator or setting ``cancel`` stops it.
 
@@ -331,10 +290,10 @@ class Trainer:
         total, unit = docs.total()
         rate = Rate("count n-grams", total, unit, clock)
         max_slots = table_slots(self.ngram_memory // workers)
-        counters = [_NgramCounter.empty(min(1 << 20, max_slots)) for _ in range(workers)]
-        spill = _Spill()
+        counters = [NgramCounter.empty(min(1 << 20, max_slots)) for _ in range(workers)]
+        spill = Spill()
 
-        def count(c: _NgramCounter, text: np.ndarray, ends: np.ndarray) -> None:
+        def count(c: NgramCounter, text: np.ndarray, ends: np.ndarray) -> None:
             count_ngram_batch(c, text, ends, self.order, max_slots, spill.write)
 
         try:
@@ -360,7 +319,7 @@ class Trainer:
         return (small, keys, counts), corpus_bytes
 
     @staticmethod
-    def _merge_ngram_tables(counters: list[_NgramCounter]) -> tuple[np.ndarray, np.ndarray]:
+    def _merge_ngram_tables(counters: list[NgramCounter]) -> tuple[np.ndarray, np.ndarray]:
         """The workers' n-gram hash tables added into the first: (keys, counts)."""
         first = counters[0]
         for other in counters[1:]:
@@ -379,9 +338,9 @@ class Trainer:
         """Segment the corpus with the n-gram model; returns the pieces and their counts."""
         total, unit = docs.total()
         rate = Rate("segment corpus", total, unit, clock)
-        counters = [_PieceCounter(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
+        counters = [PieceCounter(ng.new_piece_table(1 << 18, 1 << 22)) for _ in range(workers)]
 
-        def segment(c: _PieceCounter, text: np.ndarray, ends: np.ndarray) -> None:
+        def segment(c: PieceCounter, text: np.ndarray, ends: np.ndarray) -> None:
             count_piece_batch(c, text, ends, keys, logp, self.order, self.ensure_unicode)
 
         def metric() -> Metric | None:
@@ -399,7 +358,7 @@ class Trainer:
         m = metric()
         if m is not None:
             yield m
-        vocab, counts = _merge_piece_tables([c.table for c in counters])
+        vocab, counts = merge_piece_tables([c.table for c in counters])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
 
@@ -533,130 +492,6 @@ class Trainer:
             out[s] = Model(list(m.pieces), c)
         yield rate.finished()
         return out
-
-
-class _Spill:
-    """Sorted (key, count) runs appended to two temporary files, merged at the end.
-
-    Once closed it takes no more runs: after a cancel, a worker still counting
-    would otherwise make a new folder that nobody removes.
-    """
-
-    def __init__(self) -> None:
-        self.dir: str | None = None
-        self.offsets = [0]
-        self.lock = threading.Lock()
-        self.closed = False
-
-    @property
-    def runs(self) -> int:
-        return len(self.offsets) - 1
-
-    def write(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        with self.lock:
-            if self.closed:
-                raise Cancelled("n-gram runs arrived after the job stopped")
-            if self.dir is None:
-                self.dir = tempfile.mkdtemp(prefix="piecelab-ngrams-")
-            with open(os.path.join(self.dir, "keys.bin"), "ab") as fh:
-                keys.tofile(fh)
-            with open(os.path.join(self.dir, "counts.bin"), "ab") as fh:
-                counts.tofile(fh)
-            self.offsets.append(self.offsets[-1] + len(keys))
-
-    def merge(self, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-        assert self.dir is not None
-        n = self.offsets[-1]
-        keys = np.memmap(os.path.join(self.dir, "keys.bin"), np.uint64, "r", shape=(n,))
-        counts = np.memmap(os.path.join(self.dir, "counts.bin"), np.int64, "r", shape=(n,))
-        out = ng.merge_runs(keys, counts, np.array(self.offsets, np.int64), max(min_count, 1))
-        del keys, counts
-        return out
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            if self.dir is not None:
-                shutil.rmtree(self.dir, ignore_errors=True)
-                self.dir = None
-
-
-def _pack(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    return np.frombuffer(b"".join(parts), dtype=np.uint8), np.cumsum(lens)
-
-
-def text_batches(
-    docs: Iterable[str], isolate_digits: bool
-) -> Iterator[tuple[tuple[np.ndarray, np.ndarray], int]]:
-    """Documents normalized (NFC), cut into BytePiece's chunks and packed into batches of
-    about :data:`BATCH_BYTES`: ((bytes, chunk ends), documents read so far)."""
-    regex = _CHUNK_DIGITS_RE if isolate_digits else _CHUNK_RE
-    parts: list[bytes] = []
-    size = 0
-    n_docs = 0
-    for doc in docs:
-        n_docs += 1
-        for chunk in regex.findall(nfc(doc)):
-            b = chunk.encode("utf-8", errors="surrogatepass")
-            parts.append(b)
-            size += len(b)
-        if size >= BATCH_BYTES:
-            yield _pack(parts), n_docs
-            parts, size = [], 0
-    if parts:
-        yield _pack(parts), n_docs
-
-
-def table_slots(memory: int) -> int:
-    """The most slots (a power of two) of an n-gram hash table within ``memory`` bytes."""
-    return 1 << max(12, int(memory // 16).bit_length() - 1)
-
-
-def count_ngram_batch(c, text: np.ndarray, ends: np.ndarray, order: int, max_slots: int, spill):
-    """Count a batch's n-grams into ``c`` (an n-gram counter); a table that would outgrow
-    ``max_slots`` goes to ``spill(keys, counts)`` as a sorted run and starts again empty."""
-    c.nbytes += len(text)
-    start = 0
-    while True:
-        start = ng.count_ngrams(text, ends, start, order, c.small, c.keys, c.counts, c.used)
-        if start >= len(ends):
-            return
-        if 2 * len(c.keys) <= max_slots:
-            c.keys, c.counts = ng.rehash(c.keys, c.counts, 2 * len(c.keys))
-        else:
-            spill(*ng.sorted_entries(c.keys, c.counts))
-            c.keys[:] = 0
-            c.counts[:] = 0
-            c.used[0] = 0
-
-
-def count_piece_batch(c, text, ends, keys, logp, order: int, ensure_unicode: bool) -> None:
-    """Segment a batch with the n-gram model and count its pieces into ``c`` (a piece counter)."""
-    start = 0
-    while True:
-        start = ng.ngram_viterbi_count(
-            text, ends, start, keys, logp, order, ensure_unicode, c.table, c.stats
-        )
-        if start >= len(ends):
-            return
-        longest = int(np.diff(ends, prepend=0).max())
-        c.table = ng.grow_piece_table(c.table, longest)
-
-
-def _merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.ndarray]:
-    """All pieces of the per-worker piece tables as (bytes list, counts)."""
-    first = tables[0]
-    for t in tables[1:]:
-        offs, lens, cnts = ng.table_entries(t)
-        done = 0
-        while done < len(offs):
-            done += ng.merge_into(first, t.pool, offs[done:], lens[done:], cnts[done:])
-            if done < len(offs):
-                first = ng.grow_piece_table(first, len(offs) - done, int(lens[done:].sum()))
-    offs, lens, cnts = ng.table_entries(first)
-    pool = first.pool.tobytes()
-    return [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())], cnts
 
 
 def _finished(pending: deque, rate: Rate):
