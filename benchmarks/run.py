@@ -37,6 +37,7 @@ from bench_core import GRID_MODES, HERE, PEERS, WORKERS, Bench, Worker, log
 RESULTS = HERE / "results"
 SECTIONS = ("grid", "tokenize", "train", "formats")
 SHARED_SECTIONS = {"grid", "tokenize", "train"}  # the sections that need ../shared
+OPT_IN = ("cluster",)  # run only when named alone: --sections cluster (bench_cluster.py)
 FULL = {
     "grid": (0, [8000, 16000, 32000, 64000]),
     "tokenize": (6_000_000, 20000),
@@ -237,7 +238,8 @@ def parse_args(argv):
         "--sections",
         default=",".join(SECTIONS),
         help=f"subset of {','.join(SECTIONS)}; a subset writes <mode>-<sections>.json/.md "
-        "beside the complete run instead of replacing it",
+        "beside the complete run instead of replacing it; 'cluster' alone (opt-in, about "
+        "20 minutes) trains 1 GB locally and on a local Ray (bench_cluster.py)",
     )
     ap.add_argument("--env", metavar="PYTHON", help="use this interpreter for the measurements")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)}")
@@ -251,6 +253,8 @@ def parse_args(argv):
     args = ap.parse_args(argv)
     args.train_repeats = args.train_repeats or args.repeats
     args.sections = [x.strip() for x in args.sections.split(",") if x.strip()]
+    if args.sections == ["cluster"]:
+        return args
     bad = sorted(set(args.sections) - set(SECTIONS))
     if bad or not args.sections:
         ap.error(f"--sections: choose from {', '.join(SECTIONS)} (got {', '.join(bad) or 'none'})")
@@ -263,6 +267,10 @@ def parse_args(argv):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sections == ["cluster"]:  # about 20 minutes: opt-in, its own report
+        import bench_cluster
+
+        return bench_cluster.main([])
     command = shlex.join([Path(sys.executable).name, "benchmarks/run.py", *(argv or sys.argv[1:])])
     mode = "quick" if args.quick else "full"
     if args.sections != list(SECTIONS):
