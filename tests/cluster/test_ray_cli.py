@@ -51,3 +51,56 @@ def test_a_cluster_that_cannot_be_reached_is_named(capsys, tmp_path, address):
     code, err = _train(capsys, corpus, tmp_path / "m.model", "--ray", address)
     assert code == 2
     assert f"cannot join the Ray cluster at {address}: " in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_one_or_two_local_workers_give_the_local_model(capsys, tmp_path, workers):
+    corpus = DATA / "trainer_corpus.jsonl.gz"
+    code, err = _train(capsys, corpus, tmp_path / "local.model")
+    assert code == 0, err
+    code, err = _train(capsys, corpus, tmp_path / "ray.model", "--ray", "--workers", str(workers))
+    assert code == 0, err
+    assert (tmp_path / "ray.model").read_bytes() == (tmp_path / "local.model").read_bytes()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_cluster_tasks_and_writes_nothing(tmp_path, train_docs):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import task_processes
+
+    corpus = tmp_path / "big.jsonl"
+    with corpus.open("w", encoding="utf-8") as fh:
+        for doc in train_docs * 10:
+            fh.write(json.dumps({"text": doc}) + "\n")
+    out = tmp_path / "m.model"
+    before = set(glob.glob("/tmp/plray-*"))
+    cmd = [sys.executable, "-m", "piecelab", "train", str(corpus), "-o", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--vocab-size", "800", "--ray", "--workers", "2"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not task_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert task_processes(), "no cluster task started"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelled; nothing was written" in err
+    assert not out.exists()
+    deadline = time.monotonic() + 15
+    while task_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert task_processes() == []
+    assert set(glob.glob("/tmp/plray-*")) == before

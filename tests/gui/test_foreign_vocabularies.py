@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from piecelab.engine import CorpusOptions
+from piecelab.engine import CorpusOptions, is_complete
 
 from .conftest import save_screenshot
 from .test_main_window import LOAD_MS, drop, open_and_wait
@@ -265,4 +265,54 @@ def test_a_sentencepiece_unigram_model_is_hand_tuned_and_saved_as_one(
     assert sp_id in ws.vocabulary.encode(TEXT) and ws.dirty
     edit(qtbot, ws, view.undo_stack.redo)
     assert not ws.dirty and ws.vocabulary.raw == mine.read_bytes()  # as saved: clean again
+    settle()
+
+
+def _click_id(qtbot, view, i: int) -> None:
+    """Click the read-only table's row of id ``i`` (scrolling to it first)."""
+    row = int(np.flatnonzero(view.foreign_model.rows == i)[0])
+    index = view.foreign_model.index(row, 1)
+    view.foreign_table.scrollTo(index)
+    rect = view.foreign_table.visualRect(index)
+    qtbot.mouseClick(view.foreign_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _emitted(label) -> int:
+    return int(label.text().rsplit("emitted as a token in ", 1)[1].split()[0])
+
+
+def test_the_concordance_searches_a_foreign_piece_by_its_text(
+    qtbot, settle, window, model_path, sp_unigram_file, hf_bpe_file, docs, monkeypatch, tmp_path
+):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(docs[:300]), encoding="utf-8")
+    open_and_wait(qtbot, window, model_path)
+    window.workspace.set_corpus([corpus], CorpusOptions(heldout=0))
+    # a read-only vocabulary (byte-level BPE): its piece's bytes are its text
+    path, reference = hf_bpe_file
+    _menu_open(qtbot, window, path, monkeypatch)
+    view = _vocab_rows(qtbot, window, reference.get_vocab_size())
+    label, table = view.concordance.label, view.concordance.table
+    the = reference.token_to_id("\u0120kernel")  # " kernel" (Ġ: byte-level space)
+    _click_id(qtbot, view, the)
+    qtbot.waitUntil(lambda: "occurrence" in label.text(), timeout=LOAD_MS)
+    assert table.rowCount() > 0
+    assert 0 < _emitted(label) <= table.rowCount()  # where tokenizers cuts " kernel" as one
+    # a piece that is part of a character stands for no text of its own
+    part = next(i for i, p in enumerate(window.workspace.vocabulary.pieces) if not is_complete(p))
+    _click_id(qtbot, view, part)
+    qtbot.waitUntil(lambda: "nothing to search" in label.text(), timeout=LOAD_MS)
+    assert table.rowCount() == 0
+    # an editable SentencePiece model: the piece ▁the is searched as " the", and
+    # "emitted" is SentencePiece's own segmentation
+    path, _ = sp_unigram_file
+    _menu_open(qtbot, window, path, monkeypatch)
+    view, ws = window.vocab_view, window.workspace
+    n = len(ws.model.pieces)
+    qtbot.waitUntil(lambda: view.idle and view.table_model.rowCount() == n, timeout=LOAD_MS)
+    click_piece(qtbot, view, "\u2581the".encode())
+    qtbot.waitUntil(lambda: "occurrence" in label.text(), timeout=LOAD_MS)
+    matches = {table.item(r, 1).text() for r in range(table.rowCount())}
+    assert len(matches) == 1 and matches.pop().endswith("the")  # " the", space made visible
+    assert 0 < _emitted(label) <= table.rowCount()
     settle()

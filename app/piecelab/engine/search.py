@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import ahocorasick
 
-from .tokenizer import Tokenizer
+from .segmentation import Segmentation
+
+
+class Segmenter(Protocol):
+    """A tokenizer, or another library's vocabulary: anything that segments text."""
+
+    def segment(self, text: str) -> Segmentation: ...
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,9 @@ def concordance(
     return hits
 
 
-def mark_emitted(hits: list[Hit], documents: Sequence[str], tokenizer: Tokenizer) -> list[Hit]:
-    """Fill ``emitted``: does the Viterbi segmentation of the document cut exactly
-    the hit's span as one token?"""
+def mark_emitted(hits: list[Hit], documents: Sequence[str], tokenizer: Segmenter) -> list[Hit]:
+    """Fill ``emitted``: does the segmentation of the document (the Viterbi one, or
+    another library's own) cut exactly the hit's span as one token?"""
     out = []
     cache: dict[int, set[tuple[int, int]]] = {}
     for h in hits:

@@ -3,6 +3,8 @@ tokenizer emits it there as a token of its own (pyahocorasick over the first doc
 
 It follows the model: after an edit or another model, the piece is searched again
 (whether it is emitted depends on the vocabulary) or, if gone, the panel says so.
+Another library's vocabulary is searched by the text its piece stands for
+(``▁`` as a space), and "emitted" is that library's own segmentation.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import Hit, concordance, is_complete, mark_emitted, piece_label
+from ...engine import Hit, Vocabulary, concordance, is_complete, mark_emitted, piece_label
 from ..state import Workspace
 from ..worker import Jobs, Latest
 from .dialogs import quoted
@@ -74,6 +76,9 @@ class ConcordancePanel(QWidget):
         piece, model = self.piece, self.workspace.model
         if piece is None:
             return
+        if self.workspace.vocabulary is not None:  # ids moved: nothing is selected now
+            self.reset()
+            return
         self._requests.drop_all()  # an answer in flight used the old tokenizer
         if model is None or piece not in model.index:
             self.piece = self._searched = None
@@ -97,14 +102,38 @@ class ConcordancePanel(QWidget):
                 f"{quoted(piece)} is not whole characters: the corpus is searched as text"
             )
             return
+        self._search(piece, piece.decode(), tok)
+
+    def show_foreign(self, vocab: Vocabulary, i: int) -> None:
+        """Search the text of piece ``i`` of another library's vocabulary; "emitted" is
+        where that library's segmentation cuts it as one token."""
+        piece = vocab.pieces[i]
+        self.piece = piece
+        if self._searched is not None and self._searched[0] == piece and self._searched[1] is vocab:
+            return
+        text = vocab.surface(i)
+        if text is None:
+            self._requests.drop_all()
+            self._searched = None
+            self.table.setRowCount(0)
+            self.label.setText(
+                f"{quoted(piece)} stands for no text of its own (a special id, a byte, "
+                "or a piece that only follows another): nothing to search"
+            )
+            return
+        self._search(piece, text, vocab)
+
+    def _search(self, piece: bytes, text: str, segmenter: object) -> None:
+        """Find ``text`` in the first documents off the GUI thread; ``segmenter`` (a
+        tokenizer or vocabulary) says where it is a token of its own."""
         ws, docs = self.workspace, self._docs
-        self._searched = (piece, tok)
+        self._searched = (piece, segmenter)
         self.label.setText(f"Searching for {quoted(piece)}…")
 
         def work() -> tuple[list[str], list[Hit]]:
             texts = docs if docs is not None else ws.read_documents(CONCORDANCE_DOCS)
-            hits = concordance([piece.decode()], texts, context=30, limit=CONCORDANCE_HITS)
-            return texts, mark_emitted(hits, texts, tok)
+            hits = concordance([text], texts, context=30, limit=CONCORDANCE_HITS)
+            return texts, mark_emitted(hits, texts, segmenter)
 
         def done(result: tuple[list[str], list[Hit]]) -> None:
             self._docs = result[0]

@@ -201,6 +201,7 @@ class VocabView(VocabEdits):
     def _foreign_table(self) -> QTableView:
         table = _piece_table(self.foreign_model, QAbstractItemView.EditTrigger.NoEditTriggers)
         table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by id: nothing to count
+        table.selectionModel().selectionChanged.connect(lambda *_: self._conc_timer.start())
         return table
 
     def _foreign_filtered(self, shown: int, total: int, error: str) -> None:
@@ -243,7 +244,8 @@ class VocabView(VocabEdits):
             return
         if model is None:
             return
-        self.table_model.ids = _ids_in(vocab, model) if vocab is not None else None
+        # shown with the columns they belong to: set now, the old rows would index them
+        ids = _ids_in(vocab, model) if vocab is not None else None
         keep = self._selected_pieces() if keep_selection else []
         got: dict[str, object] = {}  # the two results may arrive in either order
 
@@ -251,6 +253,7 @@ class VocabView(VocabEdits):
             assert isinstance(cols, VocabColumns)
             got["cols"] = cols
             self.charts.show_zipf(model.counts)
+            self.table_model.ids = ids
             self.table_model.set_columns(cols, self.workspace.pinned)
             if "reach" in got:
                 self.table_model.set_unreachable(np.asarray(got["reach"]))
@@ -370,11 +373,23 @@ class VocabView(VocabEdits):
 
     def show_concordance(self) -> None:
         """The selected piece in context in the corpus, and where it is emitted."""
-        if self.workspace.vocabulary is not None:
+        vocab = self.workspace.vocabulary
+        if vocab is not None:
+            ids = self._selected_ids(vocab)
+            if len(ids) == 1:
+                self.concordance.show_foreign(vocab, ids[0])
             return
         sel = self._selected_pieces()
         if len(sel) == 1:
             self.concordance.show_piece(sel[0])
+
+    def _selected_ids(self, vocab: Vocabulary) -> list[int]:
+        """Ids of another library's vocabulary selected in whichever table shows it."""
+        if self.workspace.model is None:
+            rows = {i.row() for i in self.foreign_table.selectionModel().selectedRows()}
+            return [int(self.foreign_model.rows[r]) for r in sorted(rows)]
+        index = {p: i for i, p in enumerate(vocab.pieces)}  # edited SentencePiece
+        return [index[p] for p in self._selected_pieces() if p in index]
 
     def can_close(self) -> bool:
         """Unsaved edits are the main window's question; nothing here blocks closing."""
