@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_curve.py
 	$(BIN)/python benchmarks/bench_analysis.py
+	$(BIN)/python benchmarks/bench_shuffle.py
 
 # opt-in: about 20 minutes on 2 cores (a 1 GB corpus trained locally and on a local Ray)
 bench-cluster: $(STAMP)
