@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..engine import Progress, StageDone, Throttle, clock, human, rate_text
+from ..engine import Log, Progress, StageDone, Throttle, clock, human, rate_text
 
 
 class ProgressBar:
@@ -18,6 +18,18 @@ class ProgressBar:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.throttle = Throttle()
         self._line = ""
+
+    def show(self, ev: object) -> bool:
+        """Progress, a stage's end or a log line on the bar; False for any other event."""
+        if isinstance(ev, Progress):
+            self.update(ev)
+        elif isinstance(ev, StageDone):
+            self.finish(ev)
+        elif isinstance(ev, Log):
+            self.message(ev.message)
+        else:
+            return False
+        return True
 
     def update(self, ev: Progress) -> None:
         if not self.enabled or not self.throttle(ev):

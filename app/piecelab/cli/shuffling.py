@@ -57,11 +57,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..engine import (
         Cancelled,
-        Log,
-        Progress,
         ShuffleError,
         ShuffleJob,
-        StageDone,
         human,
         parse_memory,
     )
@@ -89,12 +86,7 @@ def run(args: argparse.Namespace) -> int:
     events = job.run(cancel)
     try:
         for ev in events:
-            if isinstance(ev, Progress):
-                bar.update(ev)
-            elif isinstance(ev, StageDone):
-                bar.finish(ev)
-            elif isinstance(ev, Log):
-                bar.message(ev.message)
+            bar.show(ev)
     except KeyboardInterrupt:
         cancel.set()
         events.close()

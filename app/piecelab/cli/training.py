@@ -111,15 +111,11 @@ def settings_from(args: argparse.Namespace):
 
 def show(ev, bar: ProgressBar, ids: dict[int, int], sizes: tuple[int, ...]) -> None:
     """An event of the run on the progress bar; ``ids`` gets each curve point's ids."""
-    from ..engine import Log, Metric, Progress, StageDone
+    from ..engine import Metric
 
-    if isinstance(ev, Progress):
-        bar.update(ev)
-    elif isinstance(ev, StageDone):
-        bar.finish(ev)
-    elif isinstance(ev, Log):
-        bar.message(ev.message)
-    elif isinstance(ev, Metric) and ev.series == "heldout":
+    if bar.show(ev):
+        return
+    if isinstance(ev, Metric) and ev.series == "heldout":
         bar.message(f"held-out bytes/token at {int(ev.x):,} ids: {ev.y:.3f}")
     elif isinstance(ev, Metric) and ev.series == "curve":
         ids[int(ev.extra["size"])] = int(ev.x)
