@@ -81,10 +81,13 @@ def test_ctrl_c_stops_the_cluster_tasks_and_writes_nothing(tmp_path, train_docs)
     out = tmp_path / "m.model"
     before = set(glob.glob("/tmp/plray-*"))
     cmd = [sys.executable, "-m", "piecelab", "train", str(corpus), "-o", str(out)]
+    # a terminal's Ctrl-C: SIGINT handled, even when the tests run in the background
+    # (a background job inherits SIGINT ignored, and Python then installs no handler)
     proc = subprocess.Popen(
         [*cmd, "--vocab-size", "800", "--ray", "--workers", "2"],
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
