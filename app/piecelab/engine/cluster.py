@@ -29,6 +29,8 @@ from .counting import (
     NgramCounter,
     PieceCounter,
     Spill,
+    add_ngram_entries,
+    add_piece_entries,
     count_ngram_batch,
     count_piece_batch,
     merge_piece_tables,
@@ -140,7 +142,7 @@ class RayExecutor:
             if corpus is not None:
                 corpus.add_problems(res.problems, res.problem_counts, res.problems_dropped)
             for keys, counts in res.parts:
-                table = _merge_part(table, keys, counts, max_slots, spill)
+                table = add_ngram_entries(table, keys, counts, max_slots, spill.write)
 
         try:
             remote = _remote(ray, _count_ngram_shard)
@@ -175,12 +177,7 @@ class RayExecutor:
 
         def add(res: _ShardCounts) -> None:
             nonlocal merged
-            pool, offs, lens, cnts = res.pieces
-            done = 0
-            while done < len(offs):
-                done += ng.merge_into(merged, pool, offs[done:], lens[done:], cnts[done:])
-                if done < len(offs):
-                    merged = ng.grow_piece_table(merged, len(offs) - done, int(lens[done:].sum()))
+            merged = add_piece_entries(merged, *res.pieces)
             totals[0] += res.nbytes
             totals[1] += res.npieces
 
@@ -311,33 +308,6 @@ def _cluster_failure(exc: BaseException) -> BaseException:
         return inner
     first = str(inner).strip().splitlines()
     return ClusterError(f"a cluster task failed: {first[0] if first else type(inner).__name__}")
-
-
-def _merge_part(table, keys: np.ndarray, counts: np.ndarray, max_slots: int, spill):
-    """Add a task's n-gram entries into the driver's table; growing past ``max_slots``
-    spills the table as a sorted run instead (exact counts, bounded memory).
-
-    The table grows to fit the part before merging: entries arrive in the order of
-    the task's table, i.e. by hash, and inserting them by hash into a smaller table
-    of the same hash piles them into one long probe run (quadratic time)."""
-    need = int(table.used[0]) + len(keys)
-    cap = len(table.keys)
-    while need > cap * ng.LOAD_LIMIT and 2 * cap <= max_slots:
-        cap *= 2
-    if cap > len(table.keys):
-        table.keys, table.counts = ng.rehash(table.keys, table.counts, cap)
-    start = 0
-    while True:
-        start = ng.merge_counts(table.keys, table.counts, table.used, keys, counts, start)
-        if start >= len(keys):
-            return table
-        if 2 * len(table.keys) <= max_slots:
-            table.keys, table.counts = ng.rehash(table.keys, table.counts, 2 * len(table.keys))
-        else:
-            spill.write(*ng.sorted_entries(table.keys, table.counts))
-            table.keys[:] = 0
-            table.counts[:] = 0
-            table.used[0] = 0
 
 
 class _ProgressBoard:

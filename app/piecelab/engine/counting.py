@@ -176,16 +176,51 @@ def count_piece_batch(c, text, ends, keys, logp, order: int, ensure_unicode: boo
         c.table = ng.grow_piece_table(c.table, longest)
 
 
+def add_piece_entries(table: ng.PieceTable, pool, offs, lens, cnts) -> ng.PieceTable:
+    """``table`` with the entries (pieces given by pool/offs/lens) added, grown as needed."""
+    done = 0
+    while done < len(offs):
+        done += ng.merge_into(table, pool, offs[done:], lens[done:], cnts[done:])
+        if done < len(offs):
+            table = ng.grow_piece_table(table, len(offs) - done, int(lens[done:].sum()))
+    return table
+
+
+def add_ngram_entries(table: NgramCounter, keys, counts, max_slots: int = 0, spill=None):
+    """Add n-gram entries (0 = empty slot) into ``table``, returned (it may be rehashed).
+
+    The table grows to fit them first: entries taken from another table come in its
+    slot order, i.e. by hash, and inserted by hash into a smaller table of the same
+    hash they pile into one long probe run (quadratic time).  With ``max_slots`` the
+    table grows no further: past it, it goes to ``spill(keys, counts)`` as a sorted
+    run and starts again empty (exact counts, bounded memory).
+    """
+    limit = max_slots or 1 << 62
+    need = int(table.used[0]) + int(np.count_nonzero(keys))
+    cap = len(table.keys)
+    while need > cap * ng.LOAD_LIMIT and 2 * cap <= limit:
+        cap *= 2
+    if cap > len(table.keys):
+        table.keys, table.counts = ng.rehash(table.keys, table.counts, cap)
+    start = 0
+    while True:
+        start = ng.merge_counts(table.keys, table.counts, table.used, keys, counts, start)
+        if start >= len(keys):
+            return table
+        if 2 * len(table.keys) <= limit or spill is None:
+            table.keys, table.counts = ng.rehash(table.keys, table.counts, 2 * len(table.keys))
+        else:
+            spill(*ng.sorted_entries(table.keys, table.counts))
+            table.keys[:] = 0
+            table.counts[:] = 0
+            table.used[0] = 0
+
+
 def merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.ndarray]:
     """All pieces of the per-worker piece tables as (bytes list, counts)."""
     first = tables[0]
     for t in tables[1:]:
-        offs, lens, cnts = ng.table_entries(t)
-        done = 0
-        while done < len(offs):
-            done += ng.merge_into(first, t.pool, offs[done:], lens[done:], cnts[done:])
-            if done < len(offs):
-                first = ng.grow_piece_table(first, len(offs) - done, int(lens[done:].sum()))
+        first = add_piece_entries(first, t.pool, *ng.table_entries(t))
     offs, lens, cnts = ng.table_entries(first)
     pool = first.pool.tobytes()
     return [pool[o : o + n] for o, n in zip(offs.tolist(), lens.tolist())], cnts

@@ -27,6 +27,7 @@ from .counting import (
     NgramCounter,
     PieceCounter,
     Spill,
+    add_ngram_entries,
     count_ngram_batch,
     count_piece_batch,
     merge_piece_tables,
@@ -323,14 +324,7 @@ class Trainer:
         """The workers' n-gram hash tables added into the first: (keys, counts)."""
         first = counters[0]
         for other in counters[1:]:
-            start = 0
-            while True:
-                start = ng.merge_counts(
-                    first.keys, first.counts, first.used, other.keys, other.counts, start
-                )
-                if start >= len(other.keys):
-                    break
-                first.keys, first.counts = ng.rehash(first.keys, first.counts, 2 * len(first.keys))
+            first = add_ngram_entries(first, other.keys, other.counts)
             other.release()
         return first.keys, first.counts
 
