@@ -58,6 +58,15 @@ class _DocSlice:
 
 
 @dataclass(frozen=True)
+class _Shipped:
+    """A document slice put into Ray's object store once, for both passes."""
+
+    index: int
+    size: int
+    ref: object
+
+
+@dataclass(frozen=True)
 class _Job:
     """What every task of a run needs to know."""
 
@@ -100,6 +109,7 @@ class RayExecutor:
     workers: int = 2
     shard_bytes: int = 0
     info: ClusterInfo | None = None
+    _planned: tuple | None = field(default=None, init=False, repr=False)  # one run's shards
 
     @contextlib.contextmanager
     def session(self) -> Iterator[ClusterInfo]:
@@ -109,6 +119,7 @@ class RayExecutor:
                 yield info
             finally:
                 self.info = None
+                self._planned = None
 
     @property
     def where(self) -> str:
@@ -202,7 +213,15 @@ class RayExecutor:
         return self.info.workers
 
     def _sources(self, docs, workers: int) -> tuple[list, float, str]:
-        """The shards (files or document slices), their total and its unit."""
+        """The shards (files, or document slices already in Ray's object store), their
+        total and its unit; planned once per run, for both passes."""
+        if self._planned is not None and self._planned[0] is docs:
+            return self._planned[1:]
+        planned = self._plan(docs, workers)
+        self._planned = (docs, *planned)
+        return planned
+
+    def _plan(self, docs, workers: int) -> tuple[list, float, str]:
         corpus = _corpus_of(docs)
         if corpus is not None:
             size = self.shard_bytes or shard_bytes(corpus.size_hint, workers)
@@ -218,7 +237,9 @@ class RayExecutor:
                 part, nbytes = [], 0
         if part or not slices:
             slices.append(_DocSlice(len(slices), part))
-        return slices, float(sum(s.size for s in slices)), "documents"
+        ray = require_ray()
+        shipped = [_Shipped(s.index, s.size, ray.put(s)) for s in slices]
+        return shipped, float(sum(s.size for s in slices)), "documents"
 
     @staticmethod
     def _job(trainer, docs, max_slots: int) -> _Job:
@@ -256,7 +277,7 @@ def _drive(ray, remote, sources, job, add, cancel, rate, metric, *extra):
     actor = ray.remote(num_cpus=0)(_ProgressBoard).remote()
     refs = {}
     for src in sources:
-        ref_src = ray.put(src) if isinstance(src, _DocSlice) else src
+        ref_src = src.ref if isinstance(src, _Shipped) else src
         refs[remote.remote(ref_src, job, actor, *extra)] = src
     pending = dict(refs)
     last = 0.0
