@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--bytepiece-layout",
         action="store_true",
         help="sentencepiece: lay the file out exactly as BytePiece 0.6.3's "
-        "convert_to_sentencepiece does (control bytes as byte pieces; SentencePiece then "
-        "segments text with newlines or tabs differently)",
+        "convert_to_sentencepiece does (control bytes as byte pieces, scores unrounded; "
+        "SentencePiece then segments text with newlines or tabs, and some runs of one "
+        "repeated string, differently)",
     )
     p.set_defaults(handler=run)
 
