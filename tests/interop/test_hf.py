@@ -449,6 +449,13 @@ def test_transformers_fast_tokenizer_agrees(sample_model, sample, tmp_path):
     ours = Tokenizer(sample_model)
     for text in sample[:100] + TRICKY:
         assert fast.encode(text, add_special_tokens=False) == ours.encode(text)
+    # what a user does next: save it as a checkpoint folder and open that by name
+    fast.save_pretrained(tmp_path / "checkpoint")
+    auto = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "checkpoint"))
+    for text in sample[:20] + TRICKY:
+        ids = auto.encode(text, add_special_tokens=False)
+        assert ids == ours.encode(text)
+        assert auto.decode(ids) == ours.decode(ids)
 
 
 @pytest.mark.shared
