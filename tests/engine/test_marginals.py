@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 
@@ -270,3 +271,53 @@ def test_missing_single_bytes_are_reported():
     with pytest.raises(ValueError, match="0x63 at offset 2 has no piece"):
         PreviewTokenizer(Model.from_counts(counts)).boundary_marginals("abc", 1.0)
     np.testing.assert_allclose(Tokenizer(counts).boundary_marginals("ab", 1.0), [1, 1, 1])
+
+
+# ---------------------------------------------------------------- piece marginals
+def brute_piece_marginals(model: Model, text: str, alpha: float) -> dict[tuple[int, int], float]:
+    """P(piece (start, end) is in the segmentation) by summing over every segmentation."""
+    data = unicodedata.normalize("NFC", text).encode()
+    segs = enumerate_segmentations(model, data)
+    logw = np.array([alpha * s for s, _ in segs])
+    w = np.exp(logw - logw.max())
+    out: dict[tuple[int, int], float] = {}
+    for weight, (_, cuts) in zip(w, segs):
+        edges = [0, *cuts, len(data)] if data else []
+        for piece in itertools.pairwise(edges):
+            out[piece] = out.get(piece, 0.0) + weight / w.sum()
+    return out
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("text", SHORT)
+def test_piece_marginals_match_enumeration(tiny_tokenizer, text, alpha):
+    s, e, ids, p = tiny_tokenizer.piece_marginals(text, alpha)
+    data = unicodedata.normalize("NFC", text).encode()
+    assert all(tiny_tokenizer.model.pieces[i - 3] == data[a:b] for a, b, i in zip(s, e, ids))
+    got: dict[tuple[int, int], float] = {}
+    for a, b, q in zip(s.tolist(), e.tolist(), p.tolist()):
+        got[(a, b)] = got.get((a, b), 0.0) + q
+    want = brute_piece_marginals(tiny_tokenizer.model, text, alpha)
+    for key in set(got) | set(want):
+        assert math.isclose(got.get(key, 0.0), want.get(key, 0.0), abs_tol=1e-12), key
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="the cat sat, 世界\n é", max_size=60), st.sampled_from(ALPHAS))
+def test_piece_marginals_cover_every_byte_once(bundled, text, alpha):
+    """Each byte lies in exactly one token, and a token starts where a boundary is."""
+    s, e, _, p = bundled.piece_marginals(text, alpha)
+    n = len(unicodedata.normalize("NFC", text).encode())
+    covered = np.zeros(n + 1)
+    np.add.at(covered, s, p)
+    np.add.at(covered, e, -p)
+    np.testing.assert_allclose(np.cumsum(covered)[:n], 1.0, atol=1e-9)
+    starts = np.zeros(n + 1)
+    np.add.at(starts, s, p)
+    starts[n] = 1.0
+    np.testing.assert_allclose(starts, bundled.boundary_marginals(text, alpha), atol=1e-9)
+
+
+def test_piece_marginals_refuse_viterbi_alpha(tiny_tokenizer):
+    with pytest.raises(ValueError, match="alpha must be ≥ 0"):
+        tiny_tokenizer.piece_marginals("abc", -1)

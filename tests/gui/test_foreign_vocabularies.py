@@ -123,6 +123,8 @@ def test_a_tokenizer_json_opens_as_the_model_in_every_view(
     pg.distribution.compute()
     assert "hf-bpe is not one" in pg.distribution.figure.text()
     save_screenshot(window, "foreign-hf-bpe-playground")
+    # no exact engine for BPE: no boundary strip, no continuation check
+    assert pg.viterbi.view.boundaries is None and pg.cut_label.text() == ""
     # the vocabulary view lists every id with its rank, and nothing can be edited
     view = _vocab_rows(qtbot, window, reference.get_vocab_size())
     assert view.foreign_model.headers[4] == "rank"
@@ -191,6 +193,40 @@ def test_a_sentencepiece_unigram_model_samples_exactly(
     corpus.write_text("\n".join(docs[:200]), encoding="utf-8")
     ws.set_corpus([corpus], CorpusOptions(heldout=0.2))
     qtbot.waitUntil(lambda: "bytes/token" in view.heldout_label.text(), timeout=LOAD_MS)
+    settle()
+
+
+def test_a_sentencepiece_unigram_model_shows_boundaries_of_the_typed_text(
+    qtbot, settle, window, model_path, sp_unigram_file, monkeypatch
+):
+    """The strip and the caret's check on the text as typed, though SentencePiece
+    segments its normalized form (a dummy prefix, collapsed spaces)."""
+    path, _sp = sp_unigram_file
+    open_and_wait(qtbot, window, model_path)
+    _menu_open(qtbot, window, path, monkeypatch)
+    ws, pg = window.workspace, window.playground
+    text = "Tokenizers  differ: the lowest layers see bytes."
+    with qtbot.waitSignal(pg.refreshed, timeout=LOAD_MS):
+        pg.editor.setPlainText(text)
+    strip = pg.viterbi.view.boundaries
+    assert strip is not None and strip.shape == (len(text.encode()) + 1,)
+    np.testing.assert_allclose(strip, ws.vocabulary.cuts(text, pg.controls.alpha).marginals)
+    assert ((strip > 1e-4) & (strip < 1 - 1e-4)).any()  # probabilities, not just 0 and 1
+    # every boundary of the library's own segmentation can happen under sampling
+    assert (strip[pg.viterbi.segmentation.ends[:-1]] > 0).all()
+    pg.editor.setFocus()
+    qtbot.keyClick(pg.editor, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(len("Tokenizers ")):  # between the two spaces: SentencePiece drops one
+        qtbot.keyClick(pg.editor, Qt.Key.Key_Right)
+    label = pg.cut_label.text()
+    assert "byte 11 of" in label and "drops or rewrites the text" in label
+    for _ in range(2):  # "d|iffer"
+        qtbot.keyClick(pg.editor, Qt.Key.Key_Right)
+    check = ws.vocabulary.cuts(text, pg.controls.alpha).at(13)
+    label = pg.cut_label.text()
+    assert f"{check.probability:.4%}" in label and "drops" not in label
+    assert ("inside" in label) == (check.viterbi_token is not None)
+    save_screenshot(window, "foreign-sp-unigram-boundaries")
     settle()
 
 

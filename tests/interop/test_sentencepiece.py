@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 from piecelab import Tokenizer
 from piecelab.engine.formats import FormatError, load
-from piecelab.engine.formats.sentencepiece import agreement
+from piecelab.engine.formats.sentencepiece import BYTE, agreement
 from tests.conftest import DATA, SHARED_TEST
 
 spm = pytest.importorskip("sentencepiece")
@@ -155,6 +156,7 @@ def test_encode_is_the_librarys(vocabs, model_files, docs, name):
 @pytest.mark.parametrize("name", ["unigram", "unigram-bytes", "bpe"])
 def test_spans_cover_the_text(vocabs, docs, name):
     vocab = vocabs[name]
+    byte_tokens = 0
     for text in [*docs[::25], *MIXED]:
         spans = vocab.spans(text)
         data = text.encode()
@@ -172,6 +174,12 @@ def test_spans_cover_the_text(vocabs, docs, name):
             # text the normalizer keeps as it is
             if piece.isalnum() and s < e and data[s:e].isascii():
                 assert data[s:e] == piece
+            if vocab.types[i] == BYTE and s < e:  # a byte-fallback token covers its own
+                byte_tokens += 1  # byte, unless the normalizer rewrote the character
+                kept = data[s:e].decode("utf-8", "replace")
+                assert data[s:e] == piece or unicodedata.normalize("NFKC", kept) != kept
+    if name != "unigram":
+        assert byte_tokens > 0  # MIXED has characters only byte fallback spells
 
 
 def test_tokenize_and_decode_round_trip(vocabs, docs):

@@ -19,7 +19,7 @@ from .analysis import (
     script_of,
 )
 from .cluster import RayExecutor
-from .continuation import Continuation, Cuts
+from .continuation import Continuation, CutCheck, Cuts
 from .corpus import (
     Corpus,
     CorpusError,
@@ -153,6 +153,7 @@ __all__ = [
     "CorpusIdentity",
     "CorpusOptions",
     "CostReport",
+    "CutCheck",
     "Cuts",
     "DiffSide",
     "EditError",

@@ -28,6 +28,18 @@ class Engine(Protocol):
     def matches(self, text: str) -> list[tuple[int, int, int]]: ...
 
 
+class CutCheck(Protocol):
+    """The continuation check of one text at any offset (:class:`Cuts`, and the
+    SentencePiece one that maps a normalized text back to the text given)."""
+
+    text: str  # the text the offsets are into
+    data: bytes  # its UTF-8
+    alpha: float
+    marginals: np.ndarray  # P(a boundary) at each byte offset, len(data) + 1 entries
+
+    def at(self, offset: int) -> Continuation: ...
+
+
 @dataclass(frozen=True)
 class Continuation:
     """One cut at byte ``offset`` of the text's (NFC) UTF-8."""
@@ -38,6 +50,28 @@ class Continuation:
     probability: float  # P(a boundary here) under the sampler at ``alpha``
     viterbi_token: tuple[int, int, int] | None  # (start, end, id) it cuts through, if any
     straddling: list[tuple[int, int, int]]  # (start, end, id) of pieces over the cut
+    note: str = ""  # a caveat for this cut (e.g. a normalizer rewrote the text here)
+
+
+def check_offset(offset: object, n: int) -> int:
+    """``offset`` as an int in ``0..n`` (the text's bytes), or a clear error."""
+    if isinstance(offset, bool) or not hasattr(offset, "__index__"):
+        raise TypeError(f"offset must be an int, got {type(offset).__name__}")
+    offset = offset.__index__()  # type: ignore[union-attr]
+    if not 0 <= offset <= n:
+        raise ValueError(f"offset must be in 0..{n} (the text's bytes), got {offset}")
+    return offset
+
+
+def viterbi_cut(seg: Segmentation, offset: int) -> tuple[int, int, int] | None:
+    """The (start, end, id) of ``seg``'s token that a cut at ``offset`` falls inside,
+    or None where ``seg`` cuts there."""
+    ends = seg.ends
+    k = int(np.searchsorted(ends, offset, side="left"))  # the token ending at or after it
+    if k < len(ends) and ends[k] != offset and offset > 0:
+        start = int(ends[k - 1]) if k > 0 else 0
+        return (start, int(ends[k]), int(seg.ids[k]))
+    return None
 
 
 class Cuts:
@@ -56,18 +90,8 @@ class Cuts:
 
     def at(self, offset: int) -> Continuation:
         """The check at byte ``offset`` (0 ≤ offset ≤ bytes)."""
-        if isinstance(offset, bool) or not hasattr(offset, "__index__"):
-            raise TypeError(f"offset must be an int, got {type(offset).__name__}")
-        offset = offset.__index__()
-        n = len(self.data)
-        if not 0 <= offset <= n:
-            raise ValueError(f"offset must be in 0..{n} (the text's bytes), got {offset}")
-        ends = self._seg.ends
-        k = int(np.searchsorted(ends, offset, side="left"))  # the token ending at or after it
-        inside = None
-        if k < len(ends) and ends[k] != offset and offset > 0:
-            start = int(ends[k - 1]) if k > 0 else 0
-            inside = (start, int(ends[k]), int(self._seg.ids[k]))
+        offset = check_offset(offset, len(self.data))
+        inside = viterbi_cut(self._seg, offset)
         if self._matches is None:
             self._matches = self._tok.matches(self.text)
         over = sorted(

@@ -144,6 +144,57 @@ def marginals_kernel(text, rt, val, base, check, value, scores, max_depth, alpha
     return out
 
 
+@njit(cache=True, nogil=True)
+def forward_backward_kernel(text, rt, val, base, check, value, scores, max_depth, alpha):
+    """(F, B): log F / α and log B / α at every byte over the whole text (chunk
+    sums chained, as chunk edges are boundaries every segmentation shares), so that
+    a piece (s, e) is in the segmentation with probability
+    exp(α · (F[s] + log p + B[e] − F[n])) (α = 0: log p counts 0).  Arguments as
+    :func:`marginals_kernel`'s."""
+    n = len(text)
+    uniform = alpha == 0.0
+    a = 1.0 if uniform else alpha
+    depth = max(np.int64(_header(rt)[1]), np.int64(max_depth))
+    xs = np.empty(depth + 1)
+    ends = chunk_ends(text, NO_FORCED)
+    f = np.empty(n + 1)
+    g = np.empty(n + 1)
+    fc = np.empty(n + 1)
+    gc = np.empty(n + 1)
+    f[0] = 0.0
+    c0 = 0
+    for c in range(ends.shape[0]):
+        c1 = ends[c]
+        m = c1 - c0
+        _forward(text, c0, m, rt, val, a, uniform, fc, xs)
+        _backward(text, c0, m, base, check, value, scores, max_depth, a, uniform, gc, xs)
+        for i in range(1, m + 1):
+            f[c0 + i] = f[c0] + fc[i]
+        for i in range(m):  # chunk-local for now: the later chunks are added below
+            g[c0 + i] = gc[i]
+        c0 = c1
+    g[n] = 0.0
+    c1 = n
+    for c in range(ends.shape[0] - 1, -1, -1):
+        c0 = ends[c - 1] if c > 0 else 0
+        later = g[c1]
+        for i in range(c0, c1):
+            g[i] += later
+        c1 = c0
+    return f, g
+
+
+def forward_backward(
+    data: bytes, rt: np.ndarray, val: np.ndarray, fwd: tuple, scores: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`forward_backward_kernel` on ``data`` with a tokenizer's tables."""
+    if len(data) >= 2**31:
+        raise ValueError("texts of 2 GiB or more must be split before computing marginals")
+    arr = np.frombuffer(data, dtype=np.uint8)
+    base, check, value, max_depth = fwd
+    return forward_backward_kernel(arr, rt, val, base, check, value, scores, max_depth, alpha)
+
+
 def boundary_marginals(
     data: bytes, rt: np.ndarray, val: np.ndarray, fwd: tuple, scores: np.ndarray, alpha: float
 ) -> np.ndarray:

@@ -607,6 +607,31 @@ class Tokenizer:
             data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
 
+    def piece_marginals(
+        self, text: str, alpha: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, ids, P): every occurrence of a piece in ``text`` (byte offsets
+        of the NFC text's UTF-8, as :meth:`matches`) with the exact probability that the
+        sampler at ``alpha`` ≥ 0 uses it.  The probability that bytes ``[lo, hi)`` stay
+        inside one token is the sum over the occurrences that contain them."""
+        data = to_utf8(text)
+        a = check_alpha(alpha)
+        if a < 0:
+            raise ValueError(f"alpha must be ≥ 0 for piece marginals, got {short_repr(alpha)}")
+        self._check_covered(data)
+        f, b = marginals.forward_backward(
+            data, self._rt, self._slot_scores, self._trie_args, self._scores, a
+        )
+        arr = np.frombuffer(data, dtype=np.uint8)
+        s, e, i = enumerations.all_matches(arr, NO_FORCED, *self._trie_args)
+        score = self._scores[i]
+        if a == 0.0:  # uniform over segmentations: every piece weighs the same
+            score = np.where(np.isfinite(score), 0.0, -np.inf)
+        scale = a if a > 0 else 1.0
+        with np.errstate(invalid="ignore", over="ignore"):
+            prob = np.exp(scale * (f[s] + score + b[e] - f[len(data)]))
+        return s, e, i, np.minimum(np.nan_to_num(prob, nan=0.0), 1.0)
+
     def continuation(self, text: str, offset: int, alpha: float = 1.0) -> Continuation:
         """Whether a cut at byte ``offset`` is a token boundary: deterministically, with
         what probability under α, and the pieces it would break (the continuation check)."""

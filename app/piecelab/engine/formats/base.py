@@ -22,6 +22,7 @@ from ..model import ModelFormatError
 from ..segmentation import Segmentation, char_of_byte
 
 if TYPE_CHECKING:
+    from ..continuation import CutCheck
     from ..tokenizer import Tokenizer
 
 KINDS = (
@@ -143,6 +144,11 @@ class Vocabulary(ABC):
 
     def id_to_piece(self, i: int) -> bytes:
         return self.pieces[i]
+
+    def cuts(self, text: str, alpha: float = 1.0) -> CutCheck | None:
+        """Boundary probabilities and the continuation check of ``text`` in its own
+        bytes, where this kind has an exact engine for them; else None."""
+        return None
 
     def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
         """The tokens of ``text`` as a :class:`Segmentation` of its UTF-8, for display;

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ..continuation import Cuts
 from ..model import N_SPECIAL, SPECIALS, Model
 from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
@@ -72,3 +73,6 @@ class BytePieceVocabulary(Vocabulary):
 
     def native(self) -> Tokenizer:
         return self.tokenizer
+
+    def cuts(self, text: str, alpha: float = 1.0) -> Cuts:
+        return self.tokenizer.cuts(text, alpha)

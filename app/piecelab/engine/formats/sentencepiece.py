@@ -15,17 +15,21 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..arguments import check_alpha, kernel_seed
+from ..continuation import Continuation
 from ..lattice import Lattice
 from ..model import N_SPECIAL, Model
 from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
 from .base import Spans, Vocabulary, fail
 from .sp_ties import settle_runs
+
+if TYPE_CHECKING:
+    from .sp_cuts import SentencePieceCuts
 
 # sentencepiece_model.proto: piece types and model types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -104,12 +108,28 @@ def _encode_proto(sp: Any, text: str, **options: Any) -> Any:
         return sp.encode(text, out_type="immutable_proto", **options)
 
 
-def _spans(proto: Any) -> Spans:
+def _spans(proto: Any, is_byte: np.ndarray) -> Spans:
+    """Token spans as SentencePiece reports them, except byte-fallback tokens: it
+    gives the character's span to the last of its bytes and empty ones to the
+    others, and here each byte token covers its own byte."""
     pieces = proto.pieces
     n = len(pieces)
     ids = np.fromiter((p.id for p in pieces), np.int64, n)
     starts = np.fromiter((p.begin for p in pieces), np.int64, n)
     ends = np.fromiter((p.end for p in pieces), np.int64, n)
+    k = 0
+    while k < n:
+        if not is_byte[ids[k]]:
+            k += 1
+            continue
+        at = starts[k]  # the bytes of one character: empty spans at its start, then the whole one
+        j = k
+        while j < n and is_byte[ids[j]] and starts[j] == at and ends[j] == at:
+            j += 1
+        if j < n and is_byte[ids[j]] and starts[j] == at and ends[j] - at == j - k + 1:
+            starts[k : j + 1] = starts[k] + np.arange(j - k + 1)
+            ends[k : j + 1] = starts[k : j + 1] + 1
+        k = j + 1
     return Spans(ids, starts, ends)
 
 
@@ -155,10 +175,10 @@ class SentencePieceVocabulary(Vocabulary):
     def spans(self, text: str) -> Spans:
         """SentencePiece's ids with its byte offsets into ``text``.
 
-        A byte-fallback character spans its last byte piece; the ones before it
-        cover nothing (``start == end``), as SentencePiece reports them.
+        A byte-fallback character's byte pieces each cover their own byte
+        (SentencePiece gives the whole character to the last one).
         """
-        return _spans(_encode_proto(self.sp, _check_text(text)))
+        return _spans(_encode_proto(self.sp, _check_text(text)), self.types == BYTE)
 
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         """A sampled segmentation by SentencePiece: Unigram sampling or BPE-dropout.
@@ -178,7 +198,9 @@ class SentencePieceVocabulary(Vocabulary):
         """:meth:`sample` with SentencePiece's byte offsets (as :meth:`spans`)."""
         options = self._sampling(alpha, seed)
         text = _check_text(text)
-        return _spans(_encode_proto(self.sp, text, **options)) if options else self.spans(text)
+        if not options:
+            return self.spans(text)
+        return _spans(_encode_proto(self.sp, text, **options), self.types == BYTE)
 
     def _sampling(self, alpha: float, seed: int | None) -> dict[str, object]:
         """The library's sampling options for ``alpha`` (none: α < 0), seeding it first."""
@@ -276,6 +298,12 @@ class SentencePieceVocabulary(Vocabulary):
             if self.kind == "sentencepiece-unigram" and not self._crosses_lines():
                 self._native = NativeSentencePiece(self)
         return self._native
+
+    def cuts(self, text: str, alpha: float = 1.0) -> SentencePieceCuts | None:
+        """The continuation check of ``text`` through the native engine (Unigram); None
+        where there is none (BPE; see :meth:`native`)."""
+        native = self.native()
+        return native.cuts(text, alpha) if native is not None else None
 
     def _crosses_lines(self) -> bool:
         usable = (self.types == NORMAL) | (self.types == USER_DEFINED)
@@ -635,6 +663,63 @@ class NativeSentencePiece(Tokenizer):
         """The lattice of the normalized text (``▁`` for spaces), for teaching."""
         self.wait_ready()
         return super().lattice(self.normalize(text), alpha)
+
+    # ------------------------------------------------------------- the text as given
+    def cuts(self, text: str, alpha: float = 1.0) -> SentencePieceCuts:
+        """The continuation check of ``text`` at any of its bytes (SentencePiece ids):
+        boundary probabilities carried back from the normalized text."""
+        from .sp_cuts import SentencePieceCuts
+
+        return SentencePieceCuts(self, text, alpha)
+
+    def continuation(self, text: str, offset: int, alpha: float = 1.0) -> Continuation:
+        """Whether a cut at byte ``offset`` of ``text`` (as given) is a token boundary."""
+        return self.cuts(text, alpha).at(offset)
+
+    def _stretches(self, norm: str) -> Iterator[tuple[int, int, bool]]:
+        """(start byte, end byte, unknown) of the normalized text's stretches: runs of
+        characters no piece covers, which every path passes the same way, and the rest."""
+        pos = at = 0
+        for m in self._unknown_re.finditer(norm):
+            if m.start() > pos:
+                size = len(norm[pos : m.start()].encode())
+                yield at, at + size, False
+                at += size
+            size = len(m.group().encode())
+            yield at, at + size, True
+            at += size
+            pos = m.end()
+        if pos < len(norm):
+            yield at, at + len(norm[pos:].encode()), False
+
+    def normalized_arcs(
+        self, norm: str, alpha: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, SentencePiece ids, P): every piece occurrence in already-
+        normalized text with the probability that the sampler at ``alpha`` uses it
+        (:meth:`Tokenizer.piece_marginals`), and the tokens of unknown characters
+        (P = 1: each byte with byte fallback, else one unknown per run, as
+        SentencePiece merges them)."""
+        self.wait_ready()
+        data = norm.encode()
+        parts: list[tuple[np.ndarray, ...]] = []
+        for start, end, unknown in self._stretches(norm):
+            if not unknown:
+                text = data[start:end].decode()
+                s, e, i, prob = Tokenizer.piece_marginals(self, text, alpha)
+                parts.append((start + s, start + e, self._to_sp_array[i], prob))
+            elif self._byte_ids is not None:
+                at = np.arange(start, end, dtype=np.int64)
+                ids = np.array([self._byte_ids[b] for b in data[start:end]], np.int64)
+                parts.append((at, at + 1, ids, np.ones(len(at))))
+            else:
+                one = np.ones(1, np.int64)
+                parts.append((one * start, one * end, one * self.unk_id, np.ones(1)))
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, np.zeros(0)
+        s, e, i, prob = (np.concatenate(col) for col in zip(*parts))
+        return s, e, i, prob
 
 
 def _sub_seed(seed: int | None, k: int) -> int | None:

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ...engine import (
     Continuation,
-    Cuts,
+    CutCheck,
     SamplingUnavailable,
     Segmentation,
     Tokenizer,
@@ -153,7 +153,7 @@ class Playground(QWidget):
         self._timer = debounce(self, DEBOUNCE_MS, self.refresh)
         self._stale: set[QWidget] = set()
         self._char_pos: np.ndarray | None = None
-        self._cuts: Cuts | None = None  # the continuation check of the shown text
+        self._cuts: CutCheck | None = None  # the continuation check of the shown text
         self._set_sample_count(1)
         self.editor.textChanged.connect(self._timer.start)
         self.editor.cursorPositionChanged.connect(self.show_cut)
@@ -293,10 +293,11 @@ class Playground(QWidget):
         self._refresh_current_sub_view()
         self.refreshed.emit()
 
-    def _text_cuts(self, tok: Tokenizer | Vocabulary, text: str, alpha: float) -> Cuts | None:
+    def _text_cuts(self, tok: Tokenizer | Vocabulary, text: str, alpha: float) -> CutCheck | None:
         """Boundary probabilities and the cut check for the shown text, once per refresh
-        (the caret then only looks them up): piecelab's compiled engine only."""
-        if not isinstance(tok, Tokenizer) or self.previewing:
+        (the caret then only looks them up): where piecelab's exact engine runs the
+        kind (BytePiece, and SentencePiece Unigram through its normalizer's offsets)."""
+        if self.previewing:
             return None
         try:
             return tok.cuts(text, max(alpha, 0.0))
@@ -312,7 +313,7 @@ class Playground(QWidget):
     def show_cut(self) -> None:
         """The continuation check at the caret: is a prompt cut there a token boundary?"""
         tok, cuts = self.tokenizer, self._cuts
-        if not isinstance(tok, Tokenizer) or cuts is None or cuts.text != self.text():
+        if tok is None or cuts is None or cuts.text != self.text():
             self.cut_label.setText("")
             return
         if len(cuts.data) > CUT_MAX_BYTES:
@@ -375,7 +376,7 @@ class Playground(QWidget):
         return sel[0].cursor.selectedText() if sel else ""
 
 
-def cut_text(c: Continuation, n_bytes: int, tok: Tokenizer) -> str:
+def cut_text(c: Continuation, n_bytes: int, tok: Tokenizer | Vocabulary) -> str:
     """The continuation check in words (rich text)."""
 
     def name(i: int) -> str:
@@ -394,4 +395,5 @@ def cut_text(c: Continuation, n_bytes: int, tok: Tokenizer) -> str:
         shown = ", ".join(f"‘{name(i)}’" for i in ids[:CUT_PIECES_SHOWN])
         more = f" (+{len(ids) - CUT_PIECES_SHOWN} more)" if len(ids) > CUT_PIECES_SHOWN else ""
         over = f"pieces over the cut: {shown}{more}"
-    return f"{where} · {prob} · {over}"
+    note = f" · <i>{html.escape(c.note)}</i>" if c.note else ""
+    return f"{where} · {prob} · {over}{note}"
