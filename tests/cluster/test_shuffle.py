@@ -11,6 +11,10 @@ import gzip
 import itertools
 import lzma
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import tracemalloc
 from pathlib import Path
@@ -28,6 +32,7 @@ from piecelab.engine import (
     parse_memory,
     shuffle_lines,
 )
+from piecelab.engine import atomic as engine_atomic
 from piecelab.engine import shuffle as engine_shuffle
 
 KINDS = ("", ".gz", ".bz2", ".xz", ".zst")
@@ -267,6 +272,60 @@ def test_closing_the_job_leaves_no_debris(tmp_path):
             break
     job.close()
     assert debris(tmp_path, {src.name}) == []
+
+
+def stalled_shuffle(src: Path, out: Path, hold: float) -> subprocess.Popen:
+    """A child running ``piecelab shuffle`` that stalls ``hold`` s between its passes
+    (bucket files written, the output's temporary file open)."""
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from piecelab.cli import main
+        from piecelab.engine import shuffle
+        real = shuffle.ShuffleJob._shuffle
+        def stall(self, *args):
+            print("between passes", flush=True)
+            time.sleep({hold})
+            return (yield from real(self, *args))
+        shuffle.ShuffleJob._shuffle = stall
+        sys.exit(main(["shuffle", {str(src)!r}, "-o", {str(out)!r}, "--memory", "64K"]))
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_a_killed_shuffles_files_go_with_the_next_run(tmp_path, monkeypatch):
+    """SIGKILL between the passes leaves the bucket folder and the output's temporary
+    file; the next shuffle into that folder removes both (their locks died with it)."""
+    monkeypatch.setattr(engine_atomic, "MIN_AGE_SECONDS", 0.0)
+    src = write_input(tmp_path, "in.txt", sample_lines(6000))
+    child = stalled_shuffle(src, tmp_path / "out.txt", hold=120)
+    assert child.stdout.readline().strip() == "between passes"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    left = debris(tmp_path, {src.name})
+    assert any(n.startswith(".piecelab-shuffle-") for n in left), left
+    assert any(n.endswith(".tmp") for n in left), left
+    shuffle_lines([src], tmp_path / "again.txt", memory="64K")
+    assert debris(tmp_path, {src.name, "again.txt"}) == []
+
+
+def test_a_shuffle_running_elsewhere_keeps_its_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_atomic, "MIN_AGE_SECONDS", 0.0)
+    src = write_input(tmp_path, "in.txt", sample_lines(6000))
+    child = stalled_shuffle(src, tmp_path / "out.txt", hold=3)
+    assert child.stdout.readline().strip() == "between passes"
+    before = debris(tmp_path, {src.name})
+    shuffle_lines([src], tmp_path / "mine.txt", memory="64K")
+    assert debris(tmp_path, {src.name, "mine.txt"}) == before  # its locks are held
+    assert child.wait(timeout=120) == 0
+    assert sorted(read_back(tmp_path / "out.txt").splitlines()) == sorted(
+        read_back(src).splitlines()
+    )
+    assert debris(tmp_path, {src.name, "mine.txt", "out.txt"}) == []
 
 
 def test_a_failure_in_the_second_pass_leaves_no_debris(tmp_path, monkeypatch):

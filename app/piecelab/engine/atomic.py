@@ -5,14 +5,19 @@ target, so the target is always the old file or the new one.  A writer killed
 mid-save (SIGKILL, power loss) leaves its temporary file; the next save into the
 same folder removes such leftovers.  A writer holds a lock on its temporary
 file while it writes, so a save in progress elsewhere is never mistaken for one.
+Scratch folders (:func:`scratch_folder`, the shuffle's buckets) work the same way:
+a lock file inside says the folder is in use, and a killed owner's folder goes
+with the next sweep of its parent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -23,6 +28,7 @@ except ImportError:  # pragma: no cover - Windows: age decides instead of a lock
 MARK = ".piecelab-"  # in every temporary name, so only our own leftovers are touched
 STALE_SECONDS = 3600.0  # without locks: a temporary file this old is a leftover
 MIN_AGE_SECONDS = 10.0  # younger ones may be a save between its mkstemp and its lock
+LOCK_NAME = "in-use.lock"  # in a scratch folder: locked while its owner runs
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -56,22 +62,48 @@ def _mode_for(path: Path) -> int:
 
 
 def remove_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files of killed saves in ``folder``; returns what went."""
+    """Remove the temporary files and scratch folders of killed writers in ``folder``;
+    returns what went."""
     removed = []
     try:
-        candidates = [p for p in Path(folder).glob(f".*{MARK}*.tmp") if p.is_file()]
+        files = [p for p in Path(folder).glob(f".*{MARK}*.tmp") if p.is_file()]
+        folders = [p for p in Path(folder).glob(f"{MARK}*") if p.is_dir()]
     except OSError:
         return removed
-    for tmp in candidates:
+    for tmp in files:
         if _abandoned(tmp):
             with contextlib.suppress(OSError):
                 tmp.unlink()
                 removed.append(tmp)
+    for scratch in folders:
+        lock = scratch / LOCK_NAME
+        if _abandoned(lock if lock.exists() else scratch):
+            shutil.rmtree(scratch, ignore_errors=True)
+            if not scratch.exists():
+                removed.append(scratch)
     return removed
 
 
+@contextlib.contextmanager
+def scratch_folder(parent: str | os.PathLike[str], purpose: str) -> Iterator[Path]:
+    """A hidden folder ``.piecelab-<purpose>-*`` in ``parent``, locked while the block
+    runs and removed after it; a killed owner's folder is swept by :func:`remove_leftovers`."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{MARK}{purpose}-", dir=parent))
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield folder
+        finally:
+            os.close(fd)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _abandoned(tmp: Path) -> bool:
-    """Whether no live writer holds ``tmp`` (its lock is free, or it is old)."""
+    """Whether no live writer holds ``tmp`` (its lock is free, or it is old); a folder
+    without its lock file counts by its age."""
     try:
         age = time.time() - tmp.stat().st_mtime
     except OSError:

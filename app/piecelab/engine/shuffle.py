@@ -37,7 +37,7 @@ from typing import BinaryIO
 import numpy as np
 import zstandard
 
-from .atomic import MARK, _mode_for, remove_leftovers
+from .atomic import MARK, _mode_for, remove_leftovers, scratch_folder
 from .corpus_formats import _MAGICS, READ_ERRORS, CountingFile, open_stream
 from .events import Cancelled, Event, Log, Rate, human
 from .ray_session import ClusterError, ray_session, require_ray, task_error
@@ -643,9 +643,12 @@ def _bucket_count(sources: Sequence[tuple[Path, int, bool]], memory: int) -> int
     return max(1, min(MAX_BUCKETS, math.ceil(estimate / Limits(memory).target)))
 
 
-def _bucket_folder(parent: Path) -> str:
+def _bucket_folder(stack: contextlib.ExitStack, parent: Path) -> str:
+    """A locked scratch folder in ``parent`` for the run's buckets, removed with ``stack``
+    (a killed run's folder goes with the next sweep of ``parent``)."""
+    remove_leftovers(parent)
     try:
-        return tempfile.mkdtemp(prefix=".piecelab-shuffle-", dir=parent)
+        return str(stack.enter_context(scratch_folder(parent, "shuffle")))
     except OSError as exc:
         reason = _reason(exc)
         raise ShuffleError(f"{parent}: cannot write the bucket files here ({reason})") from None
@@ -780,21 +783,19 @@ class ShuffleJob:
         shards = _plan_shards(sources, self.shard_bytes)
         buckets = self.buckets or _bucket_count(sources, self.memory)
         remove_leftovers(out.parent)
-        folder = _bucket_folder(Path(self.tmp or out.parent))
-        session = contextlib.nullcontext() if self.ray is None else self._ray_session()
-        try:
-            with session:
-                yield Log(
-                    f"shuffling {human(sum(s.size for s in shards), 'bytes')} in "
-                    f"{len(shards)} shard(s) through {buckets} bucket(s), memory "
-                    f"{_binary(self.memory)}" + ("" if self.ray is None else " on Ray")
-                )
-                tasks = [ScatterTask(s, self.seed, buckets, self.memory, folder) for s in shards]
-                results = yield from self._scatter(tasks, cancel)
-                with _temp_output(out) as dest:
-                    split = yield from self._shuffle(results, buckets, folder, dest, cancel)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.ExitStack() as stack:
+            folder = _bucket_folder(stack, Path(self.tmp or out.parent))
+            if self.ray is not None:
+                stack.enter_context(self._ray_session())
+            yield Log(
+                f"shuffling {human(sum(s.size for s in shards), 'bytes')} in "
+                f"{len(shards)} shard(s) through {buckets} bucket(s), memory "
+                f"{_binary(self.memory)}" + ("" if self.ray is None else " on Ray")
+            )
+            tasks = [ScatterTask(s, self.seed, buckets, self.memory, folder) for s in shards]
+            results = yield from self._scatter(tasks, cancel)
+            with _temp_output(out) as dest:
+                split = yield from self._shuffle(results, buckets, folder, dest, cancel)
         lines = int(sum(r.lines.sum() for r in results))
         size = int(sum(r.length.sum() for r in results))
         self.result = ShuffleResult(out, lines, size, buckets, split, time.monotonic() - t0)
