@@ -97,3 +97,24 @@ def test_shard_size_gives_every_worker_several_shards():
     assert shard_bytes(1 << 30, 2) == 64 << 20
     assert shard_bytes(40 << 20, 2) == 5 << 20
     assert shard_bytes(10, 8) == 1 << 20
+
+
+def test_file_list_and_parts(tmp_path):
+    """The public hooks shard planning uses: the listed files, and a corpus narrowed to a
+    part that names problems by the planned name and may hold no document."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"text": "one"}\n{"text": "two"}\n')
+    (folder / "b.txt").write_text("three\n")
+    listed = Corpus([folder]).file_list()
+    assert [f.path.name for f in listed] == ["a.jsonl", "b.txt"]
+    assert all(f.name.endswith(f.path.name) for f in listed)
+    assert all(f.size > 0 and f.mtime > 0 and not f.is_pipe for f in listed)
+    part = Corpus([folder / "a.jsonl"])
+    size = listed[0].size
+    part.as_part("docs/a.jsonl", (size - 5, size, "jsonl", listed[0].mtime))
+    assert list(part.documents("all")) == []  # no line starts in the last 5 bytes
+    assert part.names == ["docs/a.jsonl"]
+    whole = Corpus([folder / "a.jsonl"])
+    whole.as_part("elsewhere/a.jsonl")
+    assert list(whole.documents("all")) == ["one", "two"] and whole.names == ["elsewhere/a.jsonl"]

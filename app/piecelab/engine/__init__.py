@@ -23,6 +23,7 @@ from .continuation import Continuation, CutCheck, Cuts
 from .corpus import (
     Corpus,
     CorpusError,
+    CorpusFile,
     CorpusOptions,
     Problem,
     SourceStats,
@@ -150,6 +151,7 @@ __all__ = [
     "Continuation",
     "Corpus",
     "CorpusError",
+    "CorpusFile",
     "CorpusIdentity",
     "CorpusOptions",
     "CostReport",

@@ -190,6 +190,18 @@ class _Entry:
     file_size: int = -1  # of a shard's whole file (``size`` is the shard's bytes)
 
 
+@dataclass(frozen=True)
+class CorpusFile:
+    """One source of a corpus as listed when it was opened (what shard planning needs)."""
+
+    name: str  # as the corpus shows it in problems
+    path: Path
+    fmt: str  # the format option for it ("auto", "txt", "jsonl", ...)
+    size: int  # bytes on disk (a pipe: 0)
+    mtime: int  # st_mtime_ns at opening
+    is_pipe: bool  # read once (a pipe, FIFO or stdin): no other process can read it
+
+
 class Corpus:
     """Documents streamed from files, folders (recursive), pipes and stdin (``"-"``).
 
@@ -540,7 +552,7 @@ class Corpus:
             reader = cf.DocReader(stream, report, opts.errors, opts.max_line_bytes)
             reader.strip_bom = not inside
             if inside:  # byte offsets in problems count from the start of the file
-                reader.pos = raw._f.first  # type: ignore[attr-defined]
+                reader.pos = raw.first_offset
             if track:
                 self._reader = reader
             if fmt == "txt":
@@ -596,14 +608,32 @@ class Corpus:
             report(None, "changed", f"changed since the corpus was opened ({was}); passes differ")
         return st.st_size
 
-    def _narrow(self, fmt: str, start: int, end: int, mtime: int) -> None:
-        """Read only the lines of the (single) file that start in ``[start, end)``, as
-        format ``fmt``: a shard of a file too large for one task (see corpus_shards)."""
+    def file_list(self) -> list[CorpusFile]:
+        """The sources as listed when the corpus was opened, folders expanded."""
+        return [
+            CorpusFile(e.name, e.path, e.fmt, e.size, e.mtime, e.pipe is not None)
+            for e in self._entries
+        ]
+
+    def as_part(
+        self,
+        name: str,
+        lines: tuple[int, int, str, int] | None = None,
+    ) -> None:
+        """Make this single-file corpus one part of a larger one (a cluster task's
+        shard): problems name the file ``name``, a part may hold no document, and with
+        ``lines`` = (start, end, format, mtime) only the lines of the file that start
+        in ``[start, end)`` are read, as ``format`` (the file's mtime when planned)."""
         (entry,) = self._entries
+        entry.name = name
+        self.names = [name]
+        self._shard = True
+        if lines is None:
+            return
+        start, end, fmt, mtime = lines
         entry.file_size, entry.mtime = entry.size, mtime
         entry.lines, entry.fmt, entry.size = (start, end), fmt, max(0, end - start)
         self._file_bytes = entry.size
-        self._shard = True
 
     def add_problems(
         self, problems: Sequence[Problem], counts: dict[tuple[str, str], int], dropped: int = 0

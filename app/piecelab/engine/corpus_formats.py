@@ -42,6 +42,13 @@ _BOM = b"\xef\xbb\xbf"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _BZ2 = (b"1AY&SY", b"\x17rE8P\x90")  # a first block, or the end of an empty stream
 _MAGICS = (b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", _ZSTD)
+
+
+def looks_compressed(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is gzip, bzip2, xz or zstd (by its magic)."""
+    return any(head.startswith(m) for m in _MAGICS)
+
+
 _KNOWN_BINARY = (
     (b"\x89PNG", "a PNG image"), (b"\x7fELF", "an ELF executable"), (b"%PDF-", "a PDF document"),
     (b"PK\x03\x04", "a zip archive (extract it first)"), (b"GIF8", "a GIF image"),
@@ -90,6 +97,12 @@ class CountingFile(io.RawIOBase):
 
     def fileno(self) -> int:
         return self._f.fileno()
+
+    @property
+    def first_offset(self) -> int:
+        """The byte offset in the file where reading starts (a :class:`LineRange`'s
+        first line; 0 for a whole file)."""
+        return int(getattr(self._f, "first", 0))
 
     def head(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer at the end); the next reads start with them again."""

@@ -37,8 +37,8 @@ def plan_shards(corpus: Corpus, target: int = DEFAULT_SHARD_BYTES) -> list[Shard
     can be split.  Pipes and stdin cannot be read by other processes: refused."""
     target = max(1, int(target))
     shards: list[Shard] = []
-    for entry in corpus._entries:
-        if entry.pipe is not None:
+    for entry in corpus.file_list():
+        if entry.is_pipe:
             raise CorpusError(
                 f"{entry.name}: a pipe or standard input cannot be shared with cluster "
                 "workers; save it to a file first"
@@ -49,7 +49,7 @@ def plan_shards(corpus: Corpus, target: int = DEFAULT_SHARD_BYTES) -> list[Shard
                 head = fh.read(cf.SNIFF_BYTES)
         except OSError:
             head = b""  # the task reports it, naming the file, as a local pass does
-        splittable = entry.size > target and not any(head.startswith(m) for m in cf._MAGICS)
+        splittable = entry.size > target and not cf.looks_compressed(head)
         if splittable and fmt in ("auto", "json-array-or-lines"):
             fmt = cf.sniff_format(head)
             if fmt == "txt" and entry.fmt == "json-array-or-lines":
@@ -73,11 +73,8 @@ def plan_shards(corpus: Corpus, target: int = DEFAULT_SHARD_BYTES) -> list[Shard
 def open_shard(shard: Shard, options: CorpusOptions) -> Corpus:
     """The shard as a :class:`Corpus` of its own (read with ``documents("all")``)."""
     corpus = Corpus([shard.path], options)
-    corpus._entries[0].name = shard.name
-    if shard.end >= 0:
-        corpus._narrow(shard.fmt, shard.start, shard.end, shard.mtime)
-    else:
-        corpus._shard = True
+    lines = (shard.start, shard.end, shard.fmt, shard.mtime) if shard.end >= 0 else None
+    corpus.as_part(shard.name, lines)
     return corpus
 
 
