@@ -230,6 +230,87 @@ def test_a_sentencepiece_unigram_model_shows_boundaries_of_the_typed_text(
     settle()
 
 
+def _train_other_kind(kind: str, docs: list[str], folder) -> tuple[object, object]:
+    """(path, encode) of a small model of ``kind`` trained here, offline, and its library's
+    own encode without special tokens."""
+    if kind == "sentencepiece-bpe":
+        spm = pytest.importorskip("sentencepiece")
+        out = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(docs),
+            model_writer=out,
+            model_type="bpe",
+            vocab_size=500,
+            byte_fallback=True,
+            num_threads=1,
+            minloglevel=2,
+        )
+        path = folder / "bpe.model"
+        path.write_bytes(out.getvalue())
+        sp = spm.SentencePieceProcessor(model_file=str(path))
+        return path, sp.encode
+    tokenizers = pytest.importorskip("tokenizers")
+    from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
+
+    if kind == "hf-unigram":
+        tok = tokenizers.Tokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = trainers.UnigramTrainer(
+            vocab_size=600, unk_token="<unk>", special_tokens=["<unk>"], show_progress=False
+        )
+    else:
+        tok = tokenizers.Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=600, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False
+        )
+    tok.train_from_iterator(docs[:300], trainer)
+    path = folder / "tokenizer.json"
+    tok.save(str(path))
+    return path, lambda text: tok.encode(text, add_special_tokens=False).ids
+
+
+@pytest.mark.parametrize(
+    ("kind", "how", "sampling"),
+    [
+        ("sentencepiece-bpe", "drop", "drawn by"),  # BPE-dropout by the library
+        ("hf-unigram", "menu", "No sampling"),
+        ("hf-wordpiece", "drop", "No sampling"),
+    ],
+)
+def test_the_other_kinds_open_in_the_playground_and_the_vocabulary_view(
+    qtbot, settle, window, model_path, docs, monkeypatch, tmp_path, kind, how, sampling
+):
+    path, encode = _train_other_kind(kind, docs, tmp_path)
+    open_and_wait(qtbot, window, model_path)
+    if how == "menu":
+        _menu_open(qtbot, window, path, monkeypatch)
+    else:
+        with qtbot.waitSignal(window.workspace.modelChanged, timeout=LOAD_MS):
+            drop(window, path)
+    ws, pg = window.workspace, window.playground
+    assert ws.kind == kind and ws.model is None and ws.native is None
+    assert "read-only" in window.windowTitle()
+    _show_text(qtbot, window)
+    seg, want = pg.viterbi.segmentation, encode(TEXT)
+    # every library token is a box, or is folded into one when it covers no text
+    # (SentencePiece's dummy prefix '▁' before the first word): counted all the same
+    rest = iter(want)
+    assert all(i in rest for i in seg.ids.tolist())
+    assert seg.token_count == len(want) and f"{len(want):,} tokens" in pg.viterbi.stats.text()
+    assert sampling in pg.samples[0].stats.text()
+    assert pg.viterbi.view.boundaries is None  # no exact engine for this kind
+    pg.tabs.setCurrentWidget(pg.ids)
+    qtbot.waitUntil(lambda: pg.ids.ids == encode(TEXT), timeout=LOAD_MS)
+    view = _vocab_rows(qtbot, window, ws.vocabulary.vocab_size)
+    assert not view.actions["delete"].isEnabled() and not view.actions["add"].isEnabled()
+    save_screenshot(window, f"foreign-{kind}-vocabulary")
+    settle()
+
+
 def test_back_to_a_bytepiece_model_the_table_is_editable_again(
     qtbot, settle, window, model_path, tiktoken_file
 ):

@@ -224,8 +224,27 @@ def test_sampled_segmentations_tile_the_text(vocabs, name, alpha):
         assert drawn == vocab.sample(text, alpha, seed)  # same seed, same draw
         assert set(seg.ids.tolist()) <= set(drawn)  # tokens covering nothing new merge
         seen.add(tuple(seg.ids.tolist()))
+        assert seg.token_count == len(drawn)  # folded tokens still count
     assert len(seen) > 1
     assert set(vocab.segment(text).ids.tolist()) <= set(vocab.encode(text))
+
+
+@pytest.mark.parametrize("name", ["unigram", "bpe"])
+def test_tokens_covering_no_text_are_folded_and_counted(vocabs, name):
+    """The dummy prefix '▁' before an unusual first word covers no text: its box is the
+    word's, and the count, bytes/token and path log p still include it."""
+    vocab = vocabs[name]
+    folded = 0
+    for text in [*MIXED, "Xylophone", "ＡＢＣ", "☃ snow"]:
+        ids = vocab.encode(text)
+        seg = vocab.segment(text)
+        assert seg.token_count == len(ids)
+        folded += seg.folded
+        if ids and seg.token_count:
+            assert seg.bytes_per_token == len(text.encode()) / len(ids)
+        if name == "unigram":
+            assert seg.score == pytest.approx(float(vocab.scores[ids].sum()))
+    assert folded > 0
 
 
 # ---------------------------------------------------------------- native

@@ -46,6 +46,15 @@ class Segmentation:
     logps: np.ndarray
     alpha: float
     char_of_byte: np.ndarray
+    #: tokens of another library that cover no text of their own (a dummy prefix ``▁``
+    #: before the first character, a second token inside one character), shown folded
+    #: into a neighbour whose log p includes theirs; they count as tokens
+    folded: int = 0
+
+    @property
+    def token_count(self) -> int:
+        """Tokens of the segmentation, folded ones included."""
+        return len(self.ids) + self.folded
 
     @property
     def score(self) -> float:
@@ -92,11 +101,11 @@ class Segmentation:
 
     @property
     def bytes_per_token(self) -> float:
-        return len(self.data) / len(self.ids) if len(self.ids) else 0.0
+        return len(self.data) / self.token_count if self.token_count else 0.0
 
     @property
     def chars_per_token(self) -> float:
-        return len(self.text) / len(self.ids) if len(self.ids) else 0.0
+        return len(self.text) / self.token_count if self.token_count else 0.0
 
 
 def _is_lead(data: bytes) -> np.ndarray:

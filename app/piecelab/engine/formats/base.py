@@ -158,11 +158,15 @@ class Vocabulary(ABC):
         gets its own bytes.  Otherwise the library's spans decide, and text it
         dropped (spaces, for SentencePiece and WordPiece) joins the token after
         it; a token that covers nothing new (a second token inside the same
-        character, an added prefix) is shown merged into the one before it.
+        character, an added prefix) is folded into the box before it (the
+        first, before any), which gets its log p too; ``folded`` counts them.
         """
         data = text.encode("utf-8")
         sp = self.spans(text) if alpha < 0 else self.sample_spans(text, alpha, seed)
         ids, pieces = sp.ids, self.pieces
+        log_p = self.score_name == "log p"
+        scores = self.scores[ids] if log_p else np.full(len(ids), np.nan)
+        folded = 0
         if b"".join(pieces[i] for i in ids.tolist()) == data:
             ends = np.cumsum([len(pieces[i]) for i in ids.tolist()], dtype=np.int64)
         else:
@@ -170,8 +174,14 @@ class Vocabulary(ABC):
             if len(ends):
                 ends[-1] = len(data)
             grows = np.diff(ends, prepend=0) > 0
+            folded = int(len(ids) - grows.sum())
+            if folded and grows.any():  # a folded token's log p goes to the box it joins
+                kept = np.cumsum(grows) - 1  # the kept token at or before each one
+                into = np.where(kept >= 0, kept, 0)  # (before the first: the first)
+                scores = np.bincount(into, weights=scores, minlength=int(grows.sum()))
+            else:
+                scores = scores[grows]
             ids, ends = ids[grows], ends[grows]
-        scores = self.scores[ids] if self.score_name == "log p" else np.full(len(ids), np.nan)
         return Segmentation(
             text=text,
             data=data,
@@ -180,6 +190,7 @@ class Vocabulary(ABC):
             logps=np.asarray(scores, np.float64),
             alpha=float(alpha) if alpha >= 0 else -1.0,
             char_of_byte=char_of_byte(data),
+            folded=folded,
         )
 
     def log_prob(self, seg: Segmentation, alpha: float = 1.0) -> float:

@@ -27,8 +27,9 @@ _PLAIN = re.compile(
 
 
 def segmentation_stats(seg: Segmentation) -> str:
+    folded = f" ({seg.folded:,} covering no text, shown with a neighbour)" if seg.folded else ""
     return (
-        f"{len(seg):,} tokens · {seg.bytes_per_token:.2f} bytes/token · "
+        f"{seg.token_count:,} tokens{folded} · {seg.bytes_per_token:.2f} bytes/token · "
         f"{seg.chars_per_token:.2f} chars/token · path log p {seg.score:,.2f}"
     )
 
