@@ -12,11 +12,14 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 RAY_MISSING = "Ray is not installed: install the cluster extra (pip install 'piecelab[cluster]')"
 LOCAL = "local"  # an address meaning "start a Ray on this machine"
+QUIET_CHECK = 0.2  # s: a removed Ray folder must stay gone this long
+QUIET_TIMEOUT = 15.0  # s: then give up (the folder is in /tmp, named plray-*)
 
 
 class ClusterError(RuntimeError):
@@ -98,7 +101,21 @@ def ray_session(address: str | None = None, workers: int = 2) -> Iterator[Cluste
         with contextlib.suppress(Exception):
             ray.shutdown()
         if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_when_quiet(folder)
+
+
+def remove_when_quiet(folder: str, timeout: float = QUIET_TIMEOUT) -> bool:
+    """Remove ``folder``, again while Ray's exiting processes still write into it (a
+    busy machine lets a worker or log monitor outlive ``ray.shutdown()`` briefly);
+    True once it has stayed gone for a moment, False if it never did in ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shutil.rmtree(folder, ignore_errors=True)
+        time.sleep(QUIET_CHECK)
+        if not os.path.exists(folder):
+            return True
+        if time.monotonic() > deadline:
+            return False
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:
