@@ -108,6 +108,22 @@ def _backward(text, o, m, base, check, value, scores, max_depth, alpha, uniform,
         g[s] = _log_sum(xs, k, best, alpha)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _setup(text, rt, max_depth, alpha):
+    """(uniform, α to sum with, scratch for one position's candidates, chunk ends)."""
+    uniform = alpha == 0.0
+    a = 1.0 if uniform else alpha
+    depth = max(np.int64(_header(rt)[1]), np.int64(max_depth))
+    return uniform, a, np.empty(depth + 1), chunk_ends(text, NO_FORCED)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _passes(text, c0, m, rt, val, base, check, value, scores, max_depth, a, uniform, fc, gc, xs):
+    """Both passes over the chunk ``text[c0:c0+m]`` into ``fc`` and ``gc`` (chunk-local)."""
+    _forward(text, c0, m, rt, val, a, uniform, fc, xs)
+    _backward(text, c0, m, base, check, value, scores, max_depth, a, uniform, gc, xs)
+
+
 @njit(cache=True, nogil=True)
 def marginals_kernel(text, rt, val, base, check, value, scores, max_depth, alpha):
     """P(a boundary at byte i) for i in 0..n (float64, n + 1 entries) at ``alpha`` ≥ 0.
@@ -119,11 +135,7 @@ def marginals_kernel(text, rt, val, base, check, value, scores, max_depth, alpha
     """
     n = len(text)
     out = np.ones(n + 1)
-    uniform = alpha == 0.0
-    a = 1.0 if uniform else alpha
-    depth = max(np.int64(_header(rt)[1]), np.int64(max_depth))
-    xs = np.empty(depth + 1)
-    ends = chunk_ends(text, NO_FORCED)
+    uniform, a, xs, ends = _setup(text, rt, max_depth, alpha)
     f = np.empty(n + 1)
     g = np.empty(n + 1)
     c0 = 0
@@ -132,8 +144,7 @@ def marginals_kernel(text, rt, val, base, check, value, scores, max_depth, alpha
         m = c1 - c0
         fc = f[c0 : c1 + 1]
         gc = g[c0 : c1 + 1]
-        _forward(text, c0, m, rt, val, a, uniform, fc, xs)
-        _backward(text, c0, m, base, check, value, scores, max_depth, a, uniform, gc, xs)
+        _passes(text, c0, m, rt, val, base, check, value, scores, max_depth, a, uniform, fc, gc, xs)
         log_z = fc[m]
         for i in range(1, m):
             if log_z == NEG_INF:
@@ -152,11 +163,7 @@ def forward_backward_kernel(text, rt, val, base, check, value, scores, max_depth
     exp(α · (F[s] + log p + B[e] − F[n])) (α = 0: log p counts 0).  Arguments as
     :func:`marginals_kernel`'s."""
     n = len(text)
-    uniform = alpha == 0.0
-    a = 1.0 if uniform else alpha
-    depth = max(np.int64(_header(rt)[1]), np.int64(max_depth))
-    xs = np.empty(depth + 1)
-    ends = chunk_ends(text, NO_FORCED)
+    uniform, a, xs, ends = _setup(text, rt, max_depth, alpha)
     f = np.empty(n + 1)
     g = np.empty(n + 1)
     fc = np.empty(n + 1)
@@ -166,8 +173,7 @@ def forward_backward_kernel(text, rt, val, base, check, value, scores, max_depth
     for c in range(ends.shape[0]):
         c1 = ends[c]
         m = c1 - c0
-        _forward(text, c0, m, rt, val, a, uniform, fc, xs)
-        _backward(text, c0, m, base, check, value, scores, max_depth, a, uniform, gc, xs)
+        _passes(text, c0, m, rt, val, base, check, value, scores, max_depth, a, uniform, fc, gc, xs)
         for i in range(1, m + 1):
             f[c0 + i] = f[c0] + fc[i]
         for i in range(m):  # chunk-local for now: the later chunks are added below
