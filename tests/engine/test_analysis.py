@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import io
 import json
 import math
 import unicodedata
@@ -33,6 +32,7 @@ from piecelab.engine import (
     script_of,
 )
 from tests.conftest import DATA, SHARED_TEST
+from tests.foreign_models import sentencepiece_model
 
 NO_SPACES = {"Han", "Kana", "Hangul", "Thai"}
 PER_CHAR = NO_SPACES | {"punctuation", "whitespace"}
@@ -436,19 +436,9 @@ def test_many_field_values_stay_sparse(tiny_tokenizer):
 
 # ------------------------------------------------------------------ other libraries
 def test_sentencepiece_vocabulary(tmp_path, docs):
-    spm = pytest.importorskip("sentencepiece")
-    out = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(corpus(600)),
-        model_writer=out,
-        model_type="unigram",
-        vocab_size=400,
-        byte_fallback=True,
-        num_threads=1,
-        minloglevel=2,
-    )
+    raw = sentencepiece_model(corpus(600), model_type="unigram", vocab_size=400, byte_fallback=True)
     path = tmp_path / "sp.model"
-    path.write_bytes(out.getvalue())
+    path.write_bytes(raw)
     vocab = load(path)
     rep = cost_report(vocab, docs)
     assert_matches(rep, reference(vocab, docs, tokens_of=spans_of(vocab)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import io
 import json
 import time
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from piecelab.engine import (
     load,
 )
 from piecelab.engine.diff import piece_ranks, piece_scores
+from tests.foreign_models import sentencepiece_model
 
 from ..conftest import DATA, tiny_counts
 
@@ -152,20 +152,11 @@ def _docs() -> list[str]:
 
 @pytest.fixture(scope="module")
 def sp_vocab(tmp_path_factory):
-    spm = pytest.importorskip("sentencepiece")
-    out = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_docs()),
-        model_writer=out,
-        num_threads=1,
-        minloglevel=2,
-        model_type="unigram",
-        vocab_size=500,
-        character_coverage=0.98,
-        byte_fallback=True,
+    raw = sentencepiece_model(
+        _docs(), model_type="unigram", vocab_size=500, character_coverage=0.98, byte_fallback=True
     )
     path = tmp_path_factory.mktemp("sp") / "uni.model"
-    path.write_bytes(out.getvalue())
+    path.write_bytes(raw)
     return load(path)
 
 

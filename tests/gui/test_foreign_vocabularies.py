@@ -5,7 +5,6 @@ Vocabulary view with their scores or ranks and reachability, measured on held-ou
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from piecelab.engine import CorpusOptions, is_complete
+from tests.foreign_models import hf_tokenizer, sentencepiece_model
 
 from .conftest import save_screenshot
 from .test_main_window import LOAD_MS, drop, open_and_wait
@@ -25,17 +25,8 @@ TEXT = "Tokenizers differ: the lowest layers see bytes.\n分词器不同。"
 def hf_bpe_file(tmp_path_factory, docs):
     """A small byte-level BPE tokenizer.json, trained here (offline)."""
     tokenizers = pytest.importorskip("tokenizers")
-    from tokenizers import decoders, models, pre_tokenizers, trainers
-
-    tok = tokenizers.Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
-    )
-    tok.train_from_iterator(docs[:300], trainer)
     path = tmp_path_factory.mktemp("hf") / "tokenizer.json"
-    tok.save(str(path))
+    hf_tokenizer("hf-bpe", docs[:300], 400).save(str(path))
     return path, tokenizers.Tokenizer.from_file(str(path))
 
 
@@ -43,19 +34,16 @@ def hf_bpe_file(tmp_path_factory, docs):
 def sp_unigram_file(tmp_path_factory, docs):
     """A SentencePiece Unigram model trained here (offline)."""
     spm = pytest.importorskip("sentencepiece")
-    out = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(docs),
-        model_writer=out,
-        model_type="unigram",
-        vocab_size=500,
-        character_coverage=0.9995,
-        byte_fallback=True,
-        num_threads=1,
-        minloglevel=2,
-    )
     path = tmp_path_factory.mktemp("sp") / "unigram.model"
-    path.write_bytes(out.getvalue())
+    path.write_bytes(
+        sentencepiece_model(
+            docs,
+            model_type="unigram",
+            vocab_size=500,
+            character_coverage=0.9995,
+            byte_fallback=True,
+        )
+    )
     return path, spm.SentencePieceProcessor(model_file=str(path))
 
 
@@ -235,39 +223,12 @@ def _train_other_kind(kind: str, docs: list[str], folder) -> tuple[object, objec
     own encode without special tokens."""
     if kind == "sentencepiece-bpe":
         spm = pytest.importorskip("sentencepiece")
-        out = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(docs),
-            model_writer=out,
-            model_type="bpe",
-            vocab_size=500,
-            byte_fallback=True,
-            num_threads=1,
-            minloglevel=2,
-        )
         path = folder / "bpe.model"
-        path.write_bytes(out.getvalue())
-        sp = spm.SentencePieceProcessor(model_file=str(path))
-        return path, sp.encode
-    tokenizers = pytest.importorskip("tokenizers")
-    from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
-
-    if kind == "hf-unigram":
-        tok = tokenizers.Tokenizer(models.Unigram())
-        tok.pre_tokenizer = pre_tokenizers.Metaspace()
-        tok.decoder = decoders.Metaspace()
-        trainer = trainers.UnigramTrainer(
-            vocab_size=600, unk_token="<unk>", special_tokens=["<unk>"], show_progress=False
+        path.write_bytes(
+            sentencepiece_model(docs, model_type="bpe", vocab_size=500, byte_fallback=True)
         )
-    else:
-        tok = tokenizers.Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=600, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False
-        )
-    tok.train_from_iterator(docs[:300], trainer)
+        return path, spm.SentencePieceProcessor(model_file=str(path)).encode
+    tok = hf_tokenizer(kind, docs[:300], 600)
     path = folder / "tokenizer.json"
     tok.save(str(path))
     return path, lambda text: tok.encode(text, add_special_tokens=False).ids

@@ -20,6 +20,7 @@ import pytest
 
 from piecelab import load
 from piecelab.engine import FormatError, ModelFormatError
+from tests.foreign_models import sentencepiece_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,15 +66,8 @@ def test_a_bad_file_names_itself_and_its_problem(tmp_path, name):
 
 
 def test_a_truncated_sentencepiece_model_is_refused(tmp_path):
-    spm = pytest.importorskip("sentencepiece")
-    import io
-
-    out = io.BytesIO()
     lines = [f"line {i} of some text about tokenizers and bytes" for i in range(300)]
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=out, vocab_size=60, minloglevel=2
-    )
-    whole = out.getvalue()
+    whole = sentencepiece_model(lines, vocab_size=60)
     assert load_bytes_kind(tmp_path, whole) == "sentencepiece-unigram"
     for cut in (len(whole) // 2, len(whole) - 7, 11):
         path = tmp_path / f"cut-{cut}.model"

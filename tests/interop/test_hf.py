@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA, SHARED_MODEL, SHARED_TEST, tiny_counts
+from tests.foreign_models import hf_tokenizer
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -76,48 +77,13 @@ def sample(corpus) -> list[str]:
 @pytest.fixture(scope="module")
 def hf_files(tmp_path_factory, corpus) -> dict[str, object]:
     """Three small HF tokenizers trained on the corpus, saved as files: kind → path."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-
     folder = tmp_path_factory.mktemp("hf")
     train = corpus[:800]
-    out = {}
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(
-        train,
-        trainers.BpeTrainer(
-            vocab_size=400,
-            special_tokens=["<|endoftext|>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            show_progress=False,
-        ),
-    )
-    out["hf-bpe"] = bpe
-
-    uni = Tokenizer(models.Unigram())
-    uni.pre_tokenizer = pre_tokenizers.Metaspace()
-    uni.decoder = decoders.Metaspace()
-    uni.train_from_iterator(
-        train,
-        trainers.UnigramTrainer(
-            vocab_size=600, unk_token="<unk>", special_tokens=["<unk>"], show_progress=False
-        ),
-    )
-    out["hf-unigram"] = uni
-
-    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
-    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wp.decoder = decoders.WordPiece()
-    wp.train_from_iterator(
-        train,
-        trainers.WordPieceTrainer(
-            vocab_size=400, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False
-        ),
-    )
-    out["hf-wordpiece"] = wp
+    out = {
+        "hf-bpe": hf_tokenizer("hf-bpe", train, 400, specials=["<|endoftext|>"]),
+        "hf-unigram": hf_tokenizer("hf-unigram", train, 600),
+        "hf-wordpiece": hf_tokenizer("hf-wordpiece", train, 400),
+    }
 
     paths = {}
     for kind, tok in out.items():

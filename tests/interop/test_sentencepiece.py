@@ -7,7 +7,6 @@ tests need no published model.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import unicodedata
 from collections import Counter
@@ -19,6 +18,7 @@ from piecelab import Tokenizer
 from piecelab.engine.formats import FormatError, load
 from piecelab.engine.formats.sentencepiece import BYTE, agreement
 from tests.conftest import DATA, SHARED_TEST
+from tests.foreign_models import sentencepiece_model
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -47,16 +47,7 @@ def _docs() -> list[str]:
         return [json.loads(line)["text"] for line in f]
 
 
-def _train(lines: list[str], **options) -> bytes:
-    out = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines),
-        model_writer=out,
-        num_threads=1,
-        minloglevel=2,
-        **options,
-    )
-    return out.getvalue()
+_train = sentencepiece_model  # (a short name for this module's many calls)
 
 
 @pytest.fixture(scope="module")
