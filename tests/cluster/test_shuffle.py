@@ -33,7 +33,7 @@ from piecelab.engine import (
     shuffle_lines,
 )
 from piecelab.engine import atomic as engine_atomic
-from piecelab.engine import shuffle as engine_shuffle
+from piecelab.engine import shuffle_passes as engine_passes
 
 KINDS = ("", ".gz", ".bz2", ".xz", ".zst")
 CHI2_19_999 = 43.820  # the 0.999 quantile of chi-square with 19 degrees of freedom
@@ -151,7 +151,7 @@ def test_plain_files_split_into_ranges_lose_and_repeat_no_line(tmp_path):
             with open(src, "rb") as f:
                 for start, end in itertools.pairwise(cuts):
                     size = int(rng.integers(1, 300))
-                    got += [c for c, _ in engine_shuffle._range_chunks(f, start, end, size)]
+                    got += [c for c, _ in engine_passes._range_chunks(f, start, end, size)]
             assert b"".join(got) == data, cuts
 
 
@@ -202,8 +202,8 @@ def test_the_chi_square_check_catches_an_unshuffled_bucket(tmp_path, monkeypatch
         def shuffle(self, x):
             pass
 
-    real = engine_shuffle._rng
-    monkeypatch.setattr(engine_shuffle, "_rng", lambda *key: NoPermutation(real(*key)))
+    real = engine_passes._rng
+    monkeypatch.setattr(engine_passes, "_rng", lambda *key: NoPermutation(real(*key)))
     counts = positions(tmp_path, range(200))
     assert chi2_rows(counts).max() > CHI2_19_999
 
@@ -340,8 +340,8 @@ def test_a_failure_in_the_second_pass_leaves_no_debris(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(*args)
 
-    real = engine_shuffle._newlines
-    monkeypatch.setattr(engine_shuffle, "_newlines", failing)
+    real = engine_passes._newlines
+    monkeypatch.setattr(engine_passes, "_newlines", failing)
     with pytest.raises(OSError, match="No space"):
         shuffle_lines([src], out, memory="64K", buckets=3)
     assert out.read_bytes() == b"old"
