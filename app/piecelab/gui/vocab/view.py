@@ -244,13 +244,17 @@ class VocabView(VocabEdits):
             return
         if model is None:
             return
-        # shown with the columns they belong to: set now, the old rows would index them
-        ids = _ids_in(vocab, model) if vocab is not None else None
         keep = self._selected_pieces() if keep_selection else []
         got: dict[str, object] = {}  # the two results may arrive in either order
 
-        def show(cols: object) -> None:
-            assert isinstance(cols, VocabColumns)
+        def columns() -> tuple[VocabColumns, np.ndarray | None]:
+            # an edited SentencePiece model's own ids, found with the columns off the GUI
+            # thread (a dict over every piece) and set with them: old rows would index them
+            ids = _ids_in(vocab, model) if vocab is not None else None
+            return VocabColumns.from_model(model), ids
+
+        def show(result: object) -> None:
+            cols, ids = result  # type: ignore[misc]
             got["cols"] = cols
             self.charts.show_zipf(model.counts)
             self.table_model.ids = ids
@@ -267,7 +271,7 @@ class VocabView(VocabEdits):
 
         # one request, two answers: both belong to this model or neither is shown
         ticket = self._columns_requests.ticket()
-        self._background(lambda: VocabColumns.from_model(model), show, ticket)
+        self._background(columns, show, ticket)
         self._background(lambda: unreachable(model), reach, ticket)
 
     def _show_vocabulary(self, vocab: Vocabulary) -> None:
