@@ -124,7 +124,7 @@ from .vocab_columns import (
     filter_mask,
     script_classes,
 )
-from .warmup import COMPILING, PREPARING, build_tokenizer
+from .warmup import COMPILING, PREPARING, WARM_TEXT, build_tokenizer, run_kernels_once
 
 __all__ = [
     "COMPILING",
@@ -144,6 +144,7 @@ __all__ = [
     "SCRIPTS",
     "SCRIPT_GROUPS",
     "SPECIALS",
+    "WARM_TEXT",
     "Arc",
     "Cancelled",
     "ClusterError",
@@ -250,6 +251,7 @@ __all__ = [
     "read_vocabulary",
     "renyi_efficiency",
     "retire_pieces",
+    "run_kernels_once",
     "sample_documents",
     "scan_corpus",
     "script_classes",

@@ -21,7 +21,7 @@ from .tokenizer import Tokenizer
 
 PREPARING = "preparing the tokenizer"
 COMPILING = "compiling the tokenizer (first start only)"
-_TEXT = "warm up 预热\n\n"
+WARM_TEXT = _TEXT = "warm up 预热\n\n"  # every kernel path: ASCII, CJK, a chunk edge
 
 # every kernel the GUI calls, once each (name, call)
 STEPS: tuple[tuple[str, Callable[[Tokenizer], object]], ...] = (
@@ -34,6 +34,7 @@ STEPS: tuple[tuple[str, Callable[[Tokenizer], object]], ...] = (
     ("counting", lambda t: (t.count_segmentations(_TEXT), t.log_count_segmentations(_TEXT))),
     ("matches", lambda t: t.matches(_TEXT)),
     ("boundaries", lambda t: t.continuation(_TEXT, 1, 0.5)),  # boundary marginals
+    ("piece marginals", lambda t: t.piece_marginals(_TEXT, 0.5)),
     ("batches", lambda t: t.tokenize_batch([_TEXT, _TEXT], alpha=0.5, seed=0)),
     ("decoding", lambda t: t.decode(t.encode(_TEXT))),
 )
@@ -66,15 +67,31 @@ def build_tokenizer(
     ``report`` gets one :class:`Progress` per step; its stage says "compiling …"
     once numba had to compile something (an empty cache), else "preparing …".
     """
-    rate = Rate(PREPARING, len(STEPS) + 1, "steps", time.monotonic)
     with watching_compiles() as compiles:
         tok = Tokenizer(source if isinstance(source, Model) else str(source))
-        tok.wait_ready()  # a first start compiles its own kernels on a thread: let it
-        for done, (_, step) in enumerate(STEPS, start=1):
-            report(_staged(rate.progress(done), compiles.started))
-            step(tok)
-        report(_staged(rate.progress(len(STEPS) + 1), compiles.started))
+        _run_steps(tok, report, compiles)
     return tok
+
+
+def run_kernels_once(tok: Tokenizer, report: Callable[[Progress], None] = lambda p: None) -> None:
+    """Every kernel the GUI calls, once, on the caller's thread, reporting as
+    :func:`build_tokenizer` does (a native engine of another kind's vocabulary: steps
+    its kind cannot take are passed over)."""
+    with watching_compiles() as compiles:
+        _run_steps(tok, report, compiles, skip_refused=True)
+
+
+def _run_steps(tok, report, compiles: _CompileCounter, skip_refused: bool = False) -> None:
+    rate = Rate(PREPARING, len(STEPS) + 1, "steps", time.monotonic)
+    tok.wait_ready()  # a first start compiles its own kernels on a thread: let it
+    for done, (_, step) in enumerate(STEPS, start=1):
+        report(_staged(rate.progress(done), compiles.started))
+        try:
+            step(tok)
+        except ValueError:
+            if not skip_refused:
+                raise
+    report(_staged(rate.progress(len(STEPS) + 1), compiles.started))
 
 
 def _staged(p: Progress, compiled: int) -> Progress:

@@ -7,18 +7,22 @@ arrives back here as a signal, so the GUI thread never blocks on the engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from ..engine import (
+    WARM_TEXT,
     Corpus,
     CorpusIdentity,
     CorpusOptions,
     Model,
     PreviewTokenizer,
+    Progress,
     Tokenizer,
     TrainSettings,
     Vocabulary,
@@ -26,9 +30,10 @@ from ..engine import (
     build_tokenizer,
     load,
     read_vocabulary,
+    run_kernels_once,
     sample_documents,
 )
-from .worker import Job, Latest, run_in_thread
+from .worker import Job, Latest, Task, run_in_thread
 
 SHORT_SHARE = 0.99  # a model under this share of its asked size: the corpus was too small
 
@@ -141,14 +146,11 @@ class Workspace(QObject):
         self.loading = True
         ticket = self._model_requests.ticket()
 
-        def read() -> Model | tuple[Vocabulary, Tokenizer | None]:
+        def read(task: Task) -> Model | tuple[Vocabulary, Tokenizer | None]:
             found = read_vocabulary(path)
             if isinstance(found, Model):
                 return found
-            native = found.native()
-            if native is not None:
-                native.wait_ready()
-            return found, native
+            return found, _ready_native(found, task.report)
 
         def opened(found: Model | tuple[Vocabulary, Tokenizer | None]) -> None:
             if isinstance(found, Model):
@@ -156,7 +158,12 @@ class Workspace(QObject):
             else:
                 self._adopt_vocabulary(*found, path)
 
-        run_in_thread(read, opened, self._failed, self, self._model_requests, ticket)
+        job = Job(read, self, self._model_requests, ticket)
+        job.progress.connect(self.preparing)  # a native engine's kernels (first start: compiling)
+        job.succeeded.connect(opened)
+        job.failed.connect(self._failed)
+        job.auto_delete = True
+        job.start()
 
     def _adopt_vocabulary(self, vocab: Vocabulary, native: Tokenizer | None, path: Path) -> None:
         """Another library's vocabulary becomes the model: editable where piecelab's
@@ -239,10 +246,7 @@ class Workspace(QObject):
                 new = known[1]
             else:
                 new = vocab.edited(before, after)  # type: ignore[attr-defined]
-            native = new.native()
-            if native is not None:
-                native.wait_ready()
-            return new, native
+            return new, _ready_native(new)
 
         def done(result: tuple[Vocabulary, Tokenizer | None]) -> None:
             new, native = result
@@ -361,3 +365,16 @@ class Workspace(QObject):
     def add_run(self, run: TrainingRun) -> None:
         self.runs.append(run)
         self.runsChanged.emit()
+
+
+def _ready_native(
+    vocab: Vocabulary, report: Callable[[Progress], None] = lambda p: None
+) -> Tokenizer | None:
+    """``vocab``'s native engine with every kernel the GUI calls run once (the boundary
+    strip's too), on the caller's worker thread: none compiles on the GUI thread later."""
+    native = vocab.native()
+    if native is not None:
+        run_kernels_once(native, report)
+        with contextlib.suppress(ValueError):
+            vocab.cuts(WARM_TEXT, 0.5)
+    return native
