@@ -20,7 +20,8 @@ import pytest
 
 from piecelab import load
 from piecelab.engine import FormatError, ModelFormatError
-from tests.foreign_models import sentencepiece_model
+from piecelab.engine.normalize import TextEncodingError
+from tests.foreign_models import hf_tokenizer, sentencepiece_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,3 +133,43 @@ def test_opened_vocabularies_cross_spawned_processes(tmp_path):
     again = pickle.loads(pickle.dumps(vocab))
     text = "Pickled vocabularies tokenize alike: 同样的结果。"
     assert again.encode(text) == vocab.encode(text) and again.kind == "bytepiece"
+
+
+LINES = [f"line {i} of some text about tokenizers and bytes" for i in range(300)]
+
+
+def _vocabulary(kind: str, folder: Path):
+    if kind.startswith("hf-"):
+        path = folder / f"{kind}.json"
+        hf_tokenizer(kind, LINES, 120).save(str(path))
+    else:
+        path = folder / f"{kind}.model"
+        path.write_bytes(sentencepiece_model(LINES, model_type=kind.split("-")[1], vocab_size=60))
+    return load(path)
+
+
+@pytest.mark.parametrize(
+    "kind", ["sentencepiece-unigram", "sentencepiece-bpe", "hf-bpe", "hf-unigram", "hf-wordpiece"]
+)
+def test_text_no_library_can_take_is_refused_clearly(tmp_path, kind):
+    """A lone surrogate (what invalid UTF-8 in argv or a file read with surrogateescape
+    becomes): piecelab's TextEncodingError naming the character, as its own engine
+    raises, not the library's C++ cast or sequence-type error; a non-str: TypeError."""
+    vocab = _vocabulary(kind, tmp_path)
+    assert vocab.kind == kind
+    calls = {
+        "encode": lambda t: vocab.encode(t),
+        "tokenize": lambda t: vocab.tokenize(t),
+        "spans": lambda t: vocab.spans(t),
+        "segment": lambda t: vocab.segment(t),
+        **({"sample": lambda t: vocab.sample(t, 0.1, seed=1)} if vocab.can_sample else {}),
+        "encode_batch": lambda t: vocab.encode_batch(["fine", t]),
+        "cuts": lambda t: vocab.cuts(t, 0.5),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TextEncodingError, match=r"'\\udcff' at character 4"):
+            call("text\udcff")
+        if name != "encode_batch":
+            with pytest.raises(TypeError, match="must be a str"):
+                call(b"bytes")
+    assert vocab.encode("text") == vocab.encode_batch(["text"])[0]  # and plain text works

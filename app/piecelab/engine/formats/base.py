@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model import ModelFormatError
+from ..normalize import TextEncodingError
 from ..segmentation import Segmentation, char_of_byte
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class Vocabulary(ABC):
     def cuts(self, text: str, alpha: float = 1.0) -> CutCheck | None:
         """Boundary probabilities and the continuation check of ``text`` in its own
         bytes, where this kind has an exact engine for them; else None."""
+        check_text(text)
         return None
 
     def segment(self, text: str, alpha: float = -1, seed: int | None = None) -> Segmentation:
@@ -161,7 +163,7 @@ class Vocabulary(ABC):
         character, an added prefix) is folded into the box before it (the
         first, before any), which gets its log p too; ``folded`` counts them.
         """
-        data = text.encode("utf-8")
+        data = check_text(text).encode("utf-8")
         sp = self.spans(text) if alpha < 0 else self.sample_spans(text, alpha, seed)
         ids, pieces = sp.ids, self.pieces
         log_p = self.score_name == "log p"
@@ -234,6 +236,20 @@ class Vocabulary(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.vocab_size:,} ids from {self.source}>"
+
+
+def check_text(text: object) -> str:
+    """``text``, if the field's libraries can take it: a clear error for another type,
+    and for a lone surrogate (no UTF-8 form: ``sentencepiece`` and ``tokenizers``
+    fail on it with a message about C++ casts or sequence types) the
+    :class:`~piecelab.engine.normalize.TextEncodingError` piecelab's own engine raises."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TextEncodingError(exc.encoding, exc.object, exc.start, exc.end, exc.reason) from None
+    return text
 
 
 def fail(source: str, problem: str) -> FormatError:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..byte_level import unicode_to_bytes
-from .base import Spans, Vocabulary, fail
+from .base import Spans, Vocabulary, check_text, fail
 
 _KINDS = {"BPE": "hf-bpe", "Unigram": "hf-unigram", "WordPiece": "hf-wordpiece"}
 #: BPE-dropout probabilities are kept inside the open interval (0, 1).
@@ -65,7 +65,7 @@ class HFVocabulary(Vocabulary):
             self.scores = np.arange(n, dtype=np.float64)
 
     def encode(self, text: str) -> list[int]:
-        return list(self._tok.encode(text, add_special_tokens=False).ids)
+        return list(self._tok.encode(check_text(text), add_special_tokens=False).ids)
 
     def surface(self, i: int) -> str | None:
         """The piece's text (``▁`` as a space under Metaspace); None for a WordPiece
@@ -76,7 +76,7 @@ class HFVocabulary(Vocabulary):
         return text.replace("\u2581", " ") if text is not None and self.metaspace else text
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        found = self._tok.encode_batch(list(texts), add_special_tokens=False)
+        found = self._tok.encode_batch([check_text(t) for t in texts], add_special_tokens=False)
         return [list(e.ids) for e in found]
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -89,7 +89,7 @@ class HFVocabulary(Vocabulary):
         byte tokens) share its offsets in ``tokenizers``; here they split its bytes
         in order where their pieces add up to exactly that character's bytes.
         """
-        return self._spans(self._tok.encode(text, add_special_tokens=False), text)
+        return self._spans(self._tok.encode(check_text(text), add_special_tokens=False), text)
 
     def _spans(self, enc: Any, text: str) -> Spans:
         ids = np.array(enc.ids, dtype=np.int64)
@@ -126,13 +126,14 @@ class HFVocabulary(Vocabulary):
         """
         if not self.can_sample:
             return super().sample(text, alpha, seed)
-        return list(self._dropout_for(alpha).encode(text, add_special_tokens=False).ids)
+        return list(self._dropout_for(alpha).encode(check_text(text), add_special_tokens=False).ids)
 
     def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
         """:meth:`sample` with the byte spans of its tokens (as :meth:`spans`)."""
         if not self.can_sample:
             return super().sample_spans(text, alpha, seed)
-        return self._spans(self._dropout_for(alpha).encode(text, add_special_tokens=False), text)
+        enc = self._dropout_for(alpha).encode(check_text(text), add_special_tokens=False)
+        return self._spans(enc, text)
 
     def _dropout_for(self, alpha: float) -> Any:
         """This tokenizer with BPE-dropout ``alpha`` (one copy per probability)."""

@@ -25,7 +25,7 @@ from ..lattice import Lattice
 from ..model import N_SPECIAL, Model
 from ..segmentation import Segmentation
 from ..tokenizer import Tokenizer
-from .base import Spans, Vocabulary, fail
+from .base import Spans, Vocabulary, check_text, fail
 from .sp_ties import settle_runs
 
 if TYPE_CHECKING:
@@ -133,10 +133,7 @@ def _spans(proto: Any, is_byte: np.ndarray) -> Spans:
     return Spans(ids, starts, ends)
 
 
-def _check_text(text: object) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    return text
+_check_text = check_text  # every text the library sees: a str with a UTF-8 form
 
 
 class SentencePieceVocabulary(Vocabulary):
@@ -303,7 +300,7 @@ class SentencePieceVocabulary(Vocabulary):
         """The continuation check of ``text`` through the native engine (Unigram); None
         where there is none (BPE; see :meth:`native`)."""
         native = self.native()
-        return native.cuts(text, alpha) if native is not None else None
+        return native.cuts(text, alpha) if native is not None else super().cuts(text, alpha)
 
     def _crosses_lines(self) -> bool:
         usable = (self.types == NORMAL) | (self.types == USER_DEFINED)

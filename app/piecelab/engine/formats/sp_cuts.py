@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..continuation import Continuation, check_offset, viterbi_cut
+from .base import check_text
 
 
 class NativeEngine(Protocol):
@@ -114,14 +115,12 @@ class Alignment:
 
 def align(sp: object, text: str) -> Alignment | None:
     """The alignment of ``text`` with ``sp.normalize(text)``; None where the
-    normalized text would change under NFC (piecelab's engine segments NFC text)."""
-    norm, offsets = sp.normalize(text, with_offsets=True)  # type: ignore[attr-defined]
+    normalized text would change under NFC (piecelab's engine segments NFC text).
+    A lone surrogate raises :class:`~piecelab.engine.normalize.TextEncodingError`."""
+    norm, offsets = sp.normalize(check_text(text), with_offsets=True)  # type: ignore[attr-defined]
     if not unicodedata.is_normalized("NFC", norm):
         return None
-    try:
-        return Alignment(text, norm, list(offsets))
-    except UnicodeEncodeError:  # a lone surrogate: no bytes to align
-        return None
+    return Alignment(text, norm, list(offsets))
 
 
 class SentencePieceCuts:
