@@ -321,3 +321,22 @@ def test_piece_marginals_cover_every_byte_once(bundled, text, alpha):
 def test_piece_marginals_refuse_viterbi_alpha(tiny_tokenizer):
     with pytest.raises(ValueError, match="alpha must be ≥ 0"):
         tiny_tokenizer.piece_marginals("abc", -1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.text(alphabet="the cat sat, 世界\n é", max_size=60),
+    st.lists(st.tuples(st.integers(-5, 70), st.integers(-5, 70)), max_size=4),
+)
+def test_piece_marginals_within_ranges_list_just_those(bundled, text, ranges):
+    """Asked for byte ranges, the occurrences fully inside them, with the same
+    probabilities as when every occurrence is listed."""
+    s, e, i, p = bundled.piece_marginals(text, 0.5)
+    every = {(a, b, c): q for a, b, c, q in zip(s.tolist(), e.tolist(), i.tolist(), p.tolist())}
+    s, e, i, p = bundled.piece_marginals(text, 0.5, within=ranges)
+    got = list(zip(s.tolist(), e.tolist(), i.tolist()))
+    assert len(got) == len(set(got))  # overlapping ranges list an occurrence once
+    want = {k for k in every if any(lo <= k[0] and k[1] <= hi for lo, hi in ranges)}
+    assert set(got) == want
+    for key, q in zip(got, p.tolist()):
+        assert q == every[key]

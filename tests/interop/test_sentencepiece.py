@@ -433,3 +433,23 @@ def test_native_lattice_and_marginals_are_over_the_normalized_text(vocabs):
     assert lat.forward[-1] == pytest.approx(Tokenizer.log_partition(native, norm, 0.5))
     marg = native.boundary_marginals(text, 0.5)
     assert len(marg) == len(norm.encode()) + 1 and marg[0] == marg[-1] == 1.0
+
+
+def test_the_last_viterbi_segmentation_is_reused(vocabs):
+    """The playground segments a text and then asks for its boundary strip: the
+    library runs once; another text, or a sampled one, is segmented anew."""
+    vocab = vocabs["unigram"]
+    calls = []
+    real = vocab.spans
+    vocab.spans = lambda text: calls.append(text) or real(text)  # type: ignore[method-assign]
+    try:
+        first = vocab.segment("the same text")
+        assert vocab.segment("the same text") is first
+        vocab.cuts("the same text", 0.5)
+        assert calls == ["the same text"]
+        other = vocab.segment("another text")
+        assert other is not first and calls == ["the same text", "another text"]
+        assert vocab.segment("another text", 0.3, seed=1).alpha == 0.3
+        assert vocab.segment("another text") is other
+    finally:
+        del vocab.spans

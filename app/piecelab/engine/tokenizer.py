@@ -603,17 +603,25 @@ class Tokenizer:
                 "(α < 0 is Viterbi: its boundaries are those of segment())"
             )
         self._check_covered(data)
+        return self._marginals_of(data, a)
+
+    def _marginals_of(self, data: bytes, a: float) -> np.ndarray:
+        """:meth:`boundary_marginals` of UTF-8 known to be covered, α checked."""
         return marginals.boundary_marginals(
             data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
 
     def piece_marginals(
-        self, text: str, alpha: float = 1.0
+        self, text: str, alpha: float = 1.0, within: Sequence[tuple[int, int]] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, ids, P): every occurrence of a piece in ``text`` (byte offsets
         of the NFC text's UTF-8, as :meth:`matches`) with the exact probability that the
         sampler at ``alpha`` ≥ 0 uses it.  The probability that bytes ``[lo, hi)`` stay
-        inside one token is the sum over the occurrences that contain them."""
+        inside one token is the sum over the occurrences that contain them.
+
+        ``within``: only the occurrences inside these byte ranges (the passes still
+        cover the whole text, but no more occurrences are listed than asked for).
+        """
         data = to_utf8(text)
         a = check_alpha(alpha)
         if a < 0:
@@ -623,7 +631,13 @@ class Tokenizer:
             data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
         arr = np.frombuffer(data, dtype=np.uint8)
-        s, e, i = enumerations.all_matches(arr, NO_FORCED, *self._trie_args)
+        found = [
+            (s + lo, e + lo, i)
+            for lo, hi in _merged(within, len(data))
+            for s, e, i in [enumerations.all_matches(arr[lo:hi], NO_FORCED, *self._trie_args)]
+        ]
+        empty = np.zeros(0, np.int64)
+        s, e, i = (np.concatenate(col) for col in zip(*found)) if found else (empty,) * 3
         score = self._scores[i]
         if a == 0.0:  # uniform over segmentations: every piece weighs the same
             score = np.where(np.isfinite(score), 0.0, -np.inf)
@@ -913,3 +927,18 @@ class _WarmingTokenizer(Tokenizer):
             return self._wrap(data, ids_arr, ends_arr, a)
         self.wait_ready()
         return Tokenizer.segment(self, text, alpha, seed)
+
+
+def _merged(within: Sequence[tuple[int, int]] | None, n: int) -> list[tuple[int, int]]:
+    """Byte ranges clipped to ``0..n``, sorted, overlapping ones merged (all: ``[0, n)``)."""
+    if within is None:
+        return [(0, n)]
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted((max(0, int(lo)), min(n, int(hi))) for lo, hi in within):
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out

@@ -419,6 +419,7 @@ class NativeSentencePiece(Tokenizer):
                     byte_ids[p[0]] = int(i)
             if min(byte_ids) >= 0:
                 self._byte_ids = byte_ids
+        self._longest: int | None = None
         self._init_runs(pieces_text := texts + inside)
         top = float(exact.max()) if vocabulary.count_top is None else vocabulary.count_top
         self.count_top = top  # counts are exp(score - count_top) · 2**COUNT_BITS
@@ -652,9 +653,9 @@ class NativeSentencePiece(Tokenizer):
         return super().count_segmentations(self.normalize(text))
 
     def boundary_marginals(self, text: str, alpha: float = 1.0) -> np.ndarray:
-        """P(boundary) at each byte of the normalized text (engine pieces; see the class)."""
-        self.wait_ready()
-        return super().boundary_marginals(self.normalize(text), alpha)
+        """P(boundary) at each byte of the normalized text, unknown characters included
+        (see :meth:`normalized_marginals`; :meth:`cuts` gives them on ``text`` itself)."""
+        return self.normalized_marginals(self.normalize(text), alpha)
 
     def lattice(self, text: str, alpha: float = 1.0) -> Lattice:
         """The lattice of the normalized text (``▁`` for spaces), for teaching."""
@@ -689,27 +690,57 @@ class NativeSentencePiece(Tokenizer):
         if pos < len(norm):
             yield at, at + len(norm[pos:].encode()), False
 
+    def normalized_marginals(self, norm: str, alpha: float = 1.0) -> np.ndarray:
+        """P(boundary) at each byte of already-normalized text under the sampler at
+        ``alpha``, unknown characters included (each byte a token with byte fallback,
+        else one unknown token per run, as SentencePiece merges them)."""
+        self.wait_ready()
+        a = check_alpha(alpha)
+        if a < 0:
+            raise ValueError(f"alpha must be ≥ 0 for boundary marginals, got {alpha!r}")
+        data = check_text(norm).encode()
+        if not unicodedata.is_normalized("NFC", norm):
+            raise ValueError("the normalized text is not NFC; piecelab's engine cannot follow it")
+        out = np.zeros(len(data) + 1)
+        for start, end, unknown in self._stretches(norm):
+            if unknown:
+                out[start : end + 1 : 1 if self._byte_ids is not None else end - start] = 1.0
+            else:  # no unknown character: covered, no need to check each stretch again
+                out[start : end + 1] = self._marginals_of(data[start:end], a)
+        out[0] = out[-1] = 1.0
+        return out
+
     def normalized_arcs(
-        self, norm: str, alpha: float = 1.0
+        self, norm: str, alpha: float = 1.0, within: Sequence[tuple[int, int]] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(starts, ends, SentencePiece ids, P): every piece occurrence in already-
-        normalized text with the probability that the sampler at ``alpha`` uses it
+        """(starts, ends, SentencePiece ids, P): the piece occurrences in already-
+        normalized text (inside the byte ranges ``within``, if given) with the
+        probability that the sampler at ``alpha`` uses each
         (:meth:`Tokenizer.piece_marginals`), and the tokens of unknown characters
-        (P = 1: each byte with byte fallback, else one unknown per run, as
-        SentencePiece merges them)."""
+        (P = 1: each byte with byte fallback, else one unknown per run, listed where
+        a range meets the run)."""
         self.wait_ready()
         data = norm.encode()
+        windows = [(0, len(data))] if within is None else list(within)
         parts: list[tuple[np.ndarray, ...]] = []
         for start, end, unknown in self._stretches(norm):
+            local = [(max(lo, start) - start, min(hi, end) - start) for lo, hi in windows]
+            local = [(lo, hi) for lo, hi in local if lo < hi]
+            if not local:
+                continue
             if not unknown:
                 text = data[start:end].decode()
-                s, e, i, prob = Tokenizer.piece_marginals(self, text, alpha)
+                s, e, i, prob = Tokenizer.piece_marginals(self, text, alpha, local)
                 parts.append((start + s, start + e, self._to_sp_array[i], prob))
             elif self._byte_ids is not None:
                 at = np.arange(start, end, dtype=np.int64)
-                ids = np.array([self._byte_ids[b] for b in data[start:end]], np.int64)
+                inside = np.zeros(len(at), bool)
+                for lo, hi in local:
+                    inside[lo:hi] = True
+                at = at[inside]
+                ids = np.array([self._byte_ids[data[k]] for k in at.tolist()], np.int64)
                 parts.append((at, at + 1, ids, np.ones(len(at))))
-            else:
+            else:  # the run's one unknown token, where a range meets it
                 one = np.ones(1, np.int64)
                 parts.append((one * start, one * end, one * self.unk_id, np.ones(1)))
         if not parts:
@@ -717,6 +748,13 @@ class NativeSentencePiece(Tokenizer):
             return empty, empty, empty, np.zeros(0)
         s, e, i, prob = (np.concatenate(col) for col in zip(*parts))
         return s, e, i, prob
+
+    @property
+    def longest_piece(self) -> int:
+        """Bytes of the longest piece (normalized text): how far an occurrence reaches."""
+        if self._longest is None:
+            self._longest = max((len(p) for p in self.model.pieces), default=1)
+        return self._longest
 
 
 def _sub_seed(seed: int | None, k: int) -> int | None:

@@ -27,11 +27,14 @@ class NativeEngine(Protocol):
     """What the check asks of :class:`~.sentencepiece.NativeSentencePiece`."""
 
     vocabulary: Any  # its SentencePieceVocabulary: ``sp`` and ``segment``
+    longest_piece: int
 
     def wait_ready(self) -> None: ...
 
+    def normalized_marginals(self, norm: str, alpha: float = 1.0) -> np.ndarray: ...
+
     def normalized_arcs(
-        self, norm: str, alpha: float = 1.0
+        self, norm: str, alpha: float = 1.0, within: Any = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
 
 
@@ -127,9 +130,10 @@ class SentencePieceCuts:
     """The continuation check of one text at any byte of it, for a SentencePiece
     Unigram vocabulary (same questions as :class:`~piecelab.engine.continuation.Cuts`;
     ids are SentencePiece's).  The deterministic part is the library's own
-    segmentation; the probabilities come from the native engine's exact piece
-    marginals on the normalized text: P(a token begins at b) = 1 − P(one token
-    spans the whole run of normalized offsets that land on b)."""
+    segmentation; the probabilities are the native engine's exact marginals on the
+    normalized text: P(a token begins at b) is the boundary probability where one
+    normalized offset lands on b, and 1 − P(one token spans them all) where several
+    do (from the piece marginals around them, found only there)."""
 
     def __init__(self, native: NativeEngine, text: str, alpha: float = 1.0) -> None:
         native.wait_ready()
@@ -139,23 +143,28 @@ class SentencePieceCuts:
         self.text = text
         self.data = alignment.data
         self.alpha = float(alpha)
+        self._native = native
         self._alignment = alignment
-        self._arcs = native.normalized_arcs(alignment.norm, alpha)
-        s, e, _, prob = self._arcs
-        # P(one token spans normalized offset q): pieces with s < q < e
-        across = np.zeros(len(alignment.norm_data) + 2)
-        np.add.at(across, s + 1, prob)
-        np.add.at(across, e, -prob)
-        across = np.cumsum(across)[: len(alignment.norm_data) + 1]
+        norm_marginals = native.normalized_marginals(alignment.norm, alpha)
         lo, hi = alignment.lo, alignment.hi
         placed = np.flatnonzero(lo >= 0)
         marg = np.zeros(len(self.data) + 1)
-        marg[placed] = 1.0 - across[lo[placed]]
-        for b in placed[hi[placed] > lo[placed]]:  # runs (ﬁ → fi): spans of the whole run
-            marg[b] = 1.0 - prob[(s < lo[b]) & (e > hi[b])].sum()
+        marg[placed] = norm_marginals[lo[placed]]
+        runs = placed[hi[placed] > lo[placed]]  # ﬁ → fi: several offsets on one byte
+        if len(runs):
+            s, e, _, prob = self._arcs_around(runs)
+            for b in runs.tolist():
+                marg[b] = 1.0 - prob[(s < lo[b]) & (e > hi[b])].sum()
         marg[0] = marg[-1] = 1.0
         self.marginals = np.clip(marg, 0.0, 1.0)
         self._seg = native.vocabulary.segment(text)
+
+    def _arcs_around(self, places: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The piece occurrences (normalized offsets) that can span the normalized runs
+        of the original bytes ``places``: those within one piece's length of them."""
+        a, reach = self._alignment, self._native.longest_piece
+        within = [(int(a.lo[b]) - reach, int(a.hi[b]) + reach) for b in places.tolist()]
+        return self._native.normalized_arcs(a.norm, self.alpha, within)
 
     def at(self, offset: int) -> Continuation:
         """The check at byte ``offset`` of the text's UTF-8 (0 ≤ offset ≤ bytes)."""
@@ -169,7 +178,7 @@ class SentencePieceCuts:
         if lo < 0:
             note = REWRITTEN if a.starts_character(offset) else INSIDE_CHARACTER
             return Continuation(offset, self.alpha, inside is None, p, inside, [], note)
-        s, e, ids, _ = self._arcs
+        s, e, ids, _ = self._arcs_around(np.array([offset]))
         over = np.flatnonzero((s < lo) & (e > hi))
         straddling = sorted(
             ((a.to_original(s[k]), a.to_original(e[k]), int(ids[k])) for k in over),
