@@ -5,11 +5,11 @@ SentencePiece segments its normalized form of a text (``▁`` for spaces, a dumm
 prefix, NFKC, collapsed whitespace), where piecelab's native engine computes the
 exact boundary probabilities.  SentencePiece's own normalizer offsets carry them
 back: a boundary of the normalized text lands on the original byte where its
-character begins.  A boundary inside what the normalizer made of one character
-(``ﬁ`` → ``fi``, the dummy prefix before the first character) has no original
-place and is left out; original bytes the normalizer dropped (collapsed spaces)
-and bytes inside a character are never where a SentencePiece token begins, so
-their probability is 0 and the check says why.
+character begins, as SentencePiece reports a token's start.  Where several land
+on one byte (``ﬁ`` → ``fi``) a token begins there if any of them is a boundary;
+original bytes the normalizer dropped (collapsed spaces) and bytes inside a
+rewritten character are never where a token begins, so their probability is 0
+and the check says why.
 """
 
 from __future__ import annotations
@@ -120,7 +120,11 @@ def align(sp: object, text: str) -> Alignment | None:
     """The alignment of ``text`` with ``sp.normalize(text)``; None where the
     normalized text would change under NFC (piecelab's engine segments NFC text).
     A lone surrogate raises :class:`~piecelab.engine.normalize.TextEncodingError`."""
-    norm, offsets = sp.normalize(check_text(text), with_offsets=True)  # type: ignore[attr-defined]
+    text = check_text(text)
+    try:
+        norm, offsets = sp.normalize(text, with_offsets=True)  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):  # a release without the normalizer's offsets
+        raise ValueError("the boundary strip needs sentencepiece's normalizer offsets") from None
     if not unicodedata.is_normalized("NFC", norm):
         return None
     return Alignment(text, norm, list(offsets))
