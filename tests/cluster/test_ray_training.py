@@ -56,6 +56,26 @@ def test_ray_models_are_byte_identical_to_local_ones(ray_cluster, tmp_path, trai
     assert Metric("cluster", 2, 1) in events
 
 
+@pytest.mark.slow
+def test_reestimation_runs_on_the_cluster_and_gives_the_local_models(
+    ray_cluster, tmp_path, train_docs
+):
+    """--reestimate: the third pass (each final vocabulary's Viterbi over the corpus)
+    runs as cluster tasks too, with progress, and the recounted models are the same."""
+    local, _ = _train(train_docs, SETTINGS["o6"], heldout=0.02, reestimate=True)
+    ray, events = _train(
+        train_docs, SETTINGS["o6"], RayExecutor(shard_bytes=40_000), heldout=0.02, reestimate=True
+    )
+    _same(local, ray, tmp_path)
+    plain, _ = _train(train_docs, SETTINGS["o6"], heldout=0.02)
+    pairs = zip(local.models.values(), plain.models.values())
+    # re-estimation changed the counts: the comparison says something
+    assert any(not (a.counts == b.counts).all() for a, b in pairs)
+    stages = [e.stage for e in events if isinstance(e, Progress)]
+    assert "re-estimate" in stages
+    assert sum(isinstance(e, StageDone) and e.stage == "re-estimate" for e in events) == 1
+
+
 def _write_corpus(folder, docs) -> None:
     folder.mkdir()
     with (folder / "a.jsonl").open("w", encoding="utf-8") as fh:

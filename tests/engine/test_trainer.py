@@ -185,3 +185,32 @@ def test_progress_reaches_the_end_only_when_the_work_is_done(docs, monkeypatch):
     assert len(seen) > 5
     at_end = [batches for fraction, batches in seen if fraction >= 1.0]
     assert at_end and at_end[0] == done[0]  # 100% only once every batch was counted
+
+
+def test_reestimation_counts_each_models_own_viterbi(docs):
+    """--reestimate: every final piece is counted as often as the pruned model's own
+    Viterbi uses it on the training documents (held-out ones left out) cut into the
+    training chunks (lines of at most 10,000 characters, as BytePiece trains), at
+    least once."""
+    import numpy as np
+
+    from piecelab.engine import is_heldout
+    from piecelab.engine.counting import _CHUNK_RE
+    from piecelab.engine.model import N_SPECIAL
+    from piecelab.engine.normalize import nfc
+
+    settings = dict(order=6, max_vocab_size=[900, 600], min_count=2)
+    pruned = Trainer(**settings)
+    list(pruned.run(docs, workers=2, heldout=0.05))
+    trainer = Trainer(**settings)
+    events = list(trainer.run(docs, workers=2, heldout=0.05, reestimate=True))
+    assert any(isinstance(e, StageDone) and e.stage == "re-estimate" for e in events)
+    train = [c for d in docs if not is_heldout(d, 0.05) for c in _CHUNK_RE.findall(nfc(d))]
+    for size, model in trainer.models.items():
+        before = pruned.models[size]
+        assert model.pieces == before.pieces
+        tok = Tokenizer(before)
+        ids = np.concatenate([tok.encode(c) for c in train])
+        used = np.bincount(ids, minlength=before.vocab_size)
+        assert (model.counts == np.maximum(used[N_SPECIAL:], 1)).all()
+        assert not (model.counts == before.counts).all()

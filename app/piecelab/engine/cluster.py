@@ -93,6 +93,7 @@ class _ShardCounts:
     problem_counts: dict = field(default_factory=dict)
     problems_dropped: int = 0
     seconds: float = 0.0  # the task's own time (reading, counting)
+    ids: dict[int, np.ndarray] = field(default_factory=dict)  # re-estimation: size → id counts
 
 
 @dataclass
@@ -205,6 +206,26 @@ class RayExecutor:
         vocab, counts = merge_piece_tables([merged])
         yield rate.finished(f"{len(vocab):,} distinct pieces")
         return vocab, counts
+
+    def count_ids(self, trainer, docs, models: dict, cancel: threading.Event, clock):
+        """Re-estimation on the cluster: each final vocabulary's id counts over the
+        training documents, every shard segmented by every vocabulary in one task."""
+        ray = require_ray()
+        workers = self._workers()
+        sources, total, unit = self._sources(docs, workers)
+        job = self._job(trainer, docs, 0)
+        rate = Rate("re-estimate", total, unit, clock)
+        shipped = ray.put(models)
+        counts = {size: np.zeros(m.vocab_size, np.int64) for size, m in models.items()}
+
+        def add(res: _ShardCounts) -> None:
+            for size, found in res.ids.items():
+                counts[size] += found
+
+        remote = _remote(ray, _count_id_shard)
+        yield from _drive(ray, remote, sources, job, add, cancel, rate, None, shipped)
+        yield rate.finished()
+        return counts
 
     # ---------------------------------------------------------------- helpers
     def _workers(self) -> int:
@@ -436,6 +457,31 @@ def _count_piece_shard(source, job: _Job, board, model) -> _ShardCounts:
     res.nbytes, res.npieces = counter.bytes_done, counter.pieces
     res.seconds = time.perf_counter() - t0
     board.report.remote(source.index, float(source.size), res.nbytes, res.npieces)
+    return res
+
+
+def _count_id_shard(source, job: _Job, board, models: dict) -> _ShardCounts:
+    """A Ray task: how often each final vocabulary's Viterbi uses each of its ids in
+    one shard's training documents (re-estimation)."""
+    from .tokenizer import Tokenizer
+
+    t0 = time.perf_counter()
+    res = _ShardCounts()
+    reader = _ShardReader(source, job)
+    toks = {size: Tokenizer(m) for size, m in models.items()}
+    res.ids = {size: np.zeros(m.vocab_size, np.int64) for size, m in models.items()}
+    try:
+        docs = _train_docs(reader, job, res, False)
+        for (text, ends), _ in text_batches(docs, job.isolate_digits):
+            for size, tok in toks.items():
+                found = tok.encode_buffer(text, ends)
+                res.ids[size] += np.bincount(found, minlength=len(res.ids[size]))
+            res.nbytes += len(text)
+            board.report.remote(source.index, reader.position(), res.nbytes, 0)
+    finally:
+        reader.close(res)
+    res.seconds = time.perf_counter() - t0
+    board.report.remote(source.index, float(source.size), res.nbytes, 0)
     return res
 
 

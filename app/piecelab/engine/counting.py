@@ -230,8 +230,8 @@ class CountingExecutor(Protocol):
     """Somewhere else to run the two counting passes (a cluster: :mod:`.cluster`).
 
     ``session()`` is entered for the passes and yields what to report (workers,
-    nodes); ``count_ngrams`` and ``count_pieces`` are generators of events that
-    return what the trainer's own passes return.
+    nodes); ``count_ngrams``, ``count_pieces`` and ``count_ids`` (re-estimation) are
+    generators of events that return what the trainer's own passes return.
     """
 
     where: str
@@ -243,3 +243,7 @@ class CountingExecutor(Protocol):
     def count_pieces(
         self, trainer, docs, keys, logp, cancel: threading.Event, clock
     ) -> Iterator: ...
+
+    def count_ids(self, trainer, docs, models: dict, cancel: threading.Event, clock) -> Iterator:
+        """Re-estimation: {size: id counts} of each final model's Viterbi on the corpus."""
+        ...

@@ -226,12 +226,17 @@ class Trainer:
                 else:
                     counted = self._count_pieces(docs, keys, logp, pool, workers, cancel, clock)
                 vocab, counts = yield from counted
-            del keys, logp
-            models = yield from self._prune(
-                vocab, counts, corpus_bytes, workers, cancel, clock, docs
-            )
-            if reestimate:
-                models = yield from self._reestimate(docs, models, workers, cancel, clock)
+                del keys, logp
+                models = yield from self._prune(
+                    vocab, counts, corpus_bytes, workers, cancel, clock, docs
+                )
+                if reestimate:
+                    if executor is not None:
+                        counted = executor.count_ids(self, docs, models, cancel, clock)
+                        ids = yield from counted
+                    else:
+                        ids = yield from self._count_ids(docs, models, cancel, clock)
+                    models = _reestimated(models, ids)
             held = yield from self._evaluate(docs, models, workers, cancel, clock)
             self.models = models
             if self.curve_points:
@@ -466,26 +471,27 @@ class Trainer:
         yield rate.finished()
         return held
 
-    def _reestimate(self, docs, models, workers, cancel, clock):
-        """Recount each final vocabulary's pieces by segmenting the corpus with it."""
+    def _count_ids(self, docs, models, cancel, clock):
+        """Each final vocabulary's id counts from segmenting the corpus with it."""
         from .tokenizer import Tokenizer
 
         total, unit = docs.total()
         rate = Rate("re-estimate", total, unit, clock)
         toks = {s: Tokenizer(m) for s, m in models.items()}
-        new_counts = {s: np.zeros(m.vocab_size, np.int64) for s, m in models.items()}
+        counts = {s: np.zeros(m.vocab_size, np.int64) for s, m in models.items()}
         for (text, ends), n_docs in self._batches(docs, collect_heldout=False):
             self._check(cancel)
             for s, tok in toks.items():
                 ids = tok.encode_buffer(text, ends)
-                new_counts[s] += np.bincount(ids, minlength=len(new_counts[s]))
+                counts[s] += np.bincount(ids, minlength=len(counts[s]))
             yield rate.progress(docs.done(n_docs))
-        out = {}
-        for s, m in models.items():
-            c = np.maximum(new_counts[s][N_SPECIAL:], 1)
-            out[s] = Model(list(m.pieces), c)
         yield rate.finished()
-        return out
+        return counts
+
+
+def _reestimated(models: dict, ids: dict) -> dict:
+    """Each model with its pieces counted as its own Viterbi uses them (at least 1)."""
+    return {s: Model(list(m.pieces), np.maximum(ids[s][N_SPECIAL:], 1)) for s, m in models.items()}
 
 
 def _finished(pending: deque, rate: Rate):
