@@ -235,7 +235,8 @@ class Trainer:
                         counted = executor.count_ids(self, docs, models, cancel, clock)
                         ids = yield from counted
                     else:
-                        ids = yield from self._count_ids(docs, models, cancel, clock)
+                        counted = self._count_ids(docs, models, pool, workers, cancel, clock)
+                        ids = yield from counted
                     models = _reestimated(models, ids)
             held = yield from self._evaluate(docs, models, workers, cancel, clock)
             self.models = models
@@ -471,22 +472,25 @@ class Trainer:
         yield rate.finished()
         return held
 
-    def _count_ids(self, docs, models, cancel, clock):
-        """Each final vocabulary's id counts from segmenting the corpus with it."""
+    def _count_ids(self, docs, models, pool, workers, cancel, clock):
+        """Each final vocabulary's id counts from segmenting the corpus with it, the
+        batches shared out among the worker threads (the kernels release the GIL)."""
         from .tokenizer import Tokenizer
 
         total, unit = docs.total()
         rate = Rate("re-estimate", total, unit, clock)
         toks = {s: Tokenizer(m) for s, m in models.items()}
-        counts = {s: np.zeros(m.vocab_size, np.int64) for s, m in models.items()}
-        for (text, ends), n_docs in self._batches(docs, collect_heldout=False):
-            self._check(cancel)
+        states = [{s: np.zeros(m.vocab_size, np.int64) for s, m in models.items()}]
+        states += [{s: c.copy() for s, c in states[0].items()} for _ in range(workers - 1)]
+
+        def count(state: dict, text: np.ndarray, ends: np.ndarray) -> None:
             for s, tok in toks.items():
                 ids = tok.encode_buffer(text, ends)
-                counts[s] += np.bincount(ids, minlength=len(counts[s]))
-            yield rate.progress(docs.done(n_docs))
+                state[s] += np.bincount(ids, minlength=len(state[s]))
+
+        yield from self._pipeline(docs, False, pool, states, count, cancel, rate)
         yield rate.finished()
-        return counts
+        return {s: sum(st[s] for st in states) for s in models}
 
 
 def _reestimated(models: dict, ids: dict) -> dict:
