@@ -31,8 +31,8 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_tokens_show_before_the_kernels_are_compiled(tmp_path, bundled_model_path):
+def first_start(code: str, model, tmp_path) -> subprocess.CompletedProcess:
+    """``code`` run with ``model`` in a fresh process on an empty numba cache, headless."""
     env = dict(
         os.environ,
         NUMBA_CACHE_DIR=str(tmp_path / "numba"),  # nothing compiled yet
@@ -41,13 +41,19 @@ def test_tokens_show_before_the_kernels_are_compiled(tmp_path, bundled_model_pat
         PIECELAB_RECOVERY_DIR=str(tmp_path / "recovery"),
     )
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(bundled_model_path)],
+        [sys.executable, "-c", code, str(model)],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.slow
+def test_tokens_show_before_the_kernels_are_compiled(tmp_path, bundled_model_path):
+    proc = first_start(CHILD, bundled_model_path, tmp_path)
     assert "tokens previewing=True compiled=False text=True" in proc.stdout
 
 
@@ -118,20 +124,6 @@ def test_a_sentencepiece_model_compiles_nothing_on_the_gui_thread(tmp_path, docs
 
     model = tmp_path / "unigram.model"
     model.write_bytes(sentencepiece_model(docs, model_type="unigram", vocab_size=500))
-    env = dict(
-        os.environ,
-        NUMBA_CACHE_DIR=str(tmp_path / "numba"),  # nothing compiled yet
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        PIECELAB_RECOVERY_DIR=str(tmp_path / "recovery"),
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD_SENTENCEPIECE, str(model)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = first_start(CHILD_SENTENCEPIECE, model, tmp_path)
     assert "compiled on the GUI thread: 0 strip=True" in proc.stdout, proc.stdout + proc.stderr
     assert "compiling the tokenizer (first start only)" in proc.stdout  # said while it waits
