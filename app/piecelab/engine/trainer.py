@@ -187,9 +187,9 @@ class Trainer:
     ) -> Iterator[Event]:
         """Train, yielding events; closing the generator or setting ``cancel`` stops it.
 
-        With an ``executor`` (:class:`~piecelab.engine.cluster.RayExecutor`) both counting
-        passes run as cluster tasks; pruning and evaluation stay here, on ``workers``
-        threads.  The models are the same either way.
+        With an ``executor`` (:class:`~piecelab.engine.cluster.RayExecutor`) the counting
+        passes (and re-estimation) run as cluster tasks; pruning and evaluation stay
+        here, on ``workers`` threads.  The models are the same either way.
         """
         clock = time.monotonic
         t0 = clock()
@@ -202,17 +202,7 @@ class Trainer:
         session = executor.session() if executor is not None else contextlib.nullcontext()
         try:
             with session as cluster:
-                where = f"{workers} worker(s)"
-                if cluster is not None:
-                    where = (
-                        f"{cluster.workers} cluster worker(s) on {cluster.nodes} node(s)"
-                        f" ({executor.where})"
-                    )
-                    yield Metric("cluster", cluster.workers, cluster.nodes)
-                yield Log(
-                    f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
-                    f"{self.min_count}, {where}"
-                )
+                yield from self._started(cluster, executor, workers)
                 if executor is not None:
                     counted = executor.count_ngrams(self, docs, cancel, clock)
                 else:
@@ -233,11 +223,9 @@ class Trainer:
                 if reestimate:
                     if executor is not None:
                         counted = executor.count_ids(self, docs, models, cancel, clock)
-                        ids = yield from counted
                     else:
                         counted = self._count_ids(docs, models, pool, workers, cancel, clock)
-                        ids = yield from counted
-                    models = _reestimated(models, ids)
+                    models = _reestimated(models, (yield from counted))
             held = yield from self._evaluate(docs, models, workers, cancel, clock)
             self.models = models
             if self.curve_points:
@@ -246,6 +234,19 @@ class Trainer:
             yield Log(f"done in {clock() - t0:.1f} s")
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _started(self, cluster, executor, workers: int) -> Iterator[Event]:
+        """The run's first log line, and where it counts (the cluster's size)."""
+        where = f"{workers} worker(s)"
+        if cluster is not None:
+            where = (
+                f"{cluster.workers} cluster worker(s) on {cluster.nodes} node(s) ({executor.where})"
+            )
+            yield Metric("cluster", cluster.workers, cluster.nodes)
+        yield Log(
+            f"training order {self.order}, sizes {self.max_vocab_size}, min_count "
+            f"{self.min_count}, {where}"
+        )
 
     @staticmethod
     def _check(cancel: threading.Event) -> None:
