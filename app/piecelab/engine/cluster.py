@@ -31,6 +31,7 @@ from .counting import (
     Spill,
     add_ngram_entries,
     add_piece_entries,
+    count_id_batch,
     count_ngram_batch,
     count_piece_batch,
     merge_piece_tables,
@@ -473,9 +474,7 @@ def _count_id_shard(source, job: _Job, board, models: dict) -> _ShardCounts:
     try:
         docs = _train_docs(reader, job, res, False)
         for (text, ends), _ in text_batches(docs, job.isolate_digits):
-            for size, tok in toks.items():
-                found = tok.encode_buffer(text, ends)
-                res.ids[size] += np.bincount(found, minlength=len(res.ids[size]))
+            count_id_batch(res.ids, toks, text, ends)
             res.nbytes += len(text)
             board.report.remote(source.index, reader.position(), res.nbytes, 0)
     finally:

@@ -50,6 +50,18 @@ class NgramCounter:
         """Drop the arrays (once merged or spilled), so their memory can go."""
         self.small = self.keys = self.counts = self.used = np.empty(0, np.int64)
 
+    def grow_or_spill(self, max_slots: int, spill) -> None:
+        """The table is full: double it while that stays within ``max_slots`` (or there
+        is no ``spill``), else hand it to ``spill(keys, counts)`` as a sorted run and
+        start again empty (exact counts, bounded memory)."""
+        if 2 * len(self.keys) <= max_slots or spill is None:
+            self.keys, self.counts = ng.rehash(self.keys, self.counts, 2 * len(self.keys))
+        else:
+            spill(*ng.sorted_entries(self.keys, self.counts))
+            self.keys[:] = 0
+            self.counts[:] = 0
+            self.used[0] = 0
+
 
 @dataclass
 class PieceCounter:
@@ -154,13 +166,7 @@ def count_ngram_batch(c, text: np.ndarray, ends: np.ndarray, order: int, max_slo
         start = ng.count_ngrams(text, ends, start, order, c.small, c.keys, c.counts, c.used)
         if start >= len(ends):
             return
-        if 2 * len(c.keys) <= max_slots:
-            c.keys, c.counts = ng.rehash(c.keys, c.counts, 2 * len(c.keys))
-        else:
-            spill(*ng.sorted_entries(c.keys, c.counts))
-            c.keys[:] = 0
-            c.counts[:] = 0
-            c.used[0] = 0
+        c.grow_or_spill(max_slots, spill)
 
 
 def count_piece_batch(c, text, ends, keys, logp, order: int, ensure_unicode: bool) -> None:
@@ -174,6 +180,14 @@ def count_piece_batch(c, text, ends, keys, logp, order: int, ensure_unicode: boo
             return
         longest = int(np.diff(ends, prepend=0).max())
         c.table = ng.grow_piece_table(c.table, longest)
+
+
+def count_id_batch(counts: dict, toks: dict, text: np.ndarray, ends: np.ndarray) -> None:
+    """Re-estimation: add how often each tokenizer's Viterbi uses each id in a batch
+    (``toks`` and ``counts`` keyed alike, by vocabulary size)."""
+    for size, tok in toks.items():
+        ids = tok.encode_buffer(text, ends)
+        counts[size] += np.bincount(ids, minlength=len(counts[size]))
 
 
 def add_piece_entries(table: ng.PieceTable, pool, offs, lens, cnts) -> ng.PieceTable:
@@ -207,13 +221,7 @@ def add_ngram_entries(table: NgramCounter, keys, counts, max_slots: int = 0, spi
         start = ng.merge_counts(table.keys, table.counts, table.used, keys, counts, start)
         if start >= len(keys):
             return table
-        if 2 * len(table.keys) <= limit or spill is None:
-            table.keys, table.counts = ng.rehash(table.keys, table.counts, 2 * len(table.keys))
-        else:
-            spill(*ng.sorted_entries(table.keys, table.counts))
-            table.keys[:] = 0
-            table.counts[:] = 0
-            table.used[0] = 0
+        table.grow_or_spill(limit, spill)
 
 
 def merge_piece_tables(tables: list[ng.PieceTable]) -> tuple[list[bytes], np.ndarray]:

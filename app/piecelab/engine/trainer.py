@@ -28,6 +28,7 @@ from .counting import (
     PieceCounter,
     Spill,
     add_ngram_entries,
+    count_id_batch,
     count_ngram_batch,
     count_piece_batch,
     merge_piece_tables,
@@ -485,9 +486,7 @@ class Trainer:
         states += [{s: c.copy() for s, c in states[0].items()} for _ in range(workers - 1)]
 
         def count(state: dict, text: np.ndarray, ends: np.ndarray) -> None:
-            for s, tok in toks.items():
-                ids = tok.encode_buffer(text, ends)
-                state[s] += np.bincount(ids, minlength=len(state[s]))
+            count_id_batch(state, toks, text, ends)
 
         yield from self._pipeline(docs, False, pool, states, count, cancel, rate)
         yield rate.finished()
