@@ -630,14 +630,7 @@ class Tokenizer:
         f, b = marginals.forward_backward(
             data, self._rt, self._slot_scores, self._trie_args, self._scores, a
         )
-        arr = np.frombuffer(data, dtype=np.uint8)
-        found = [
-            (s + lo, e + lo, i)
-            for lo, hi in _merged(within, len(data))
-            for s, e, i in [enumerations.all_matches(arr[lo:hi], NO_FORCED, *self._trie_args)]
-        ]
-        empty = np.zeros(0, np.int64)
-        s, e, i = (np.concatenate(col) for col in zip(*found)) if found else (empty,) * 3
+        s, e, i = self._occurrences(data, within)
         score = self._scores[i]
         if a == 0.0:  # uniform over segmentations: every piece weighs the same
             score = np.where(np.isfinite(score), 0.0, -np.inf)
@@ -645,6 +638,21 @@ class Tokenizer:
         with np.errstate(invalid="ignore", over="ignore"):
             prob = np.exp(scale * (f[s] + score + b[e] - f[len(data)]))
         return s, e, i, np.minimum(np.nan_to_num(prob, nan=0.0), 1.0)
+
+    def _occurrences(
+        self, data: bytes, within: Sequence[tuple[int, int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, ids) of the pieces inside UTF-8 ``data`` (inside the byte
+        ranges ``within``, if given), as :meth:`matches` finds them."""
+        arr = np.frombuffer(data, dtype=np.uint8)
+        found = [
+            (s + lo, e + lo, i)
+            for lo, hi in merged_ranges(within, len(data))
+            for s, e, i in [enumerations.all_matches(arr[lo:hi], NO_FORCED, *self._trie_args)]
+        ]
+        empty = np.zeros(0, np.int64)
+        s, e, i = (np.concatenate(col) for col in zip(*found)) if found else (empty,) * 3
+        return s, e, i
 
     def continuation(self, text: str, offset: int, alpha: float = 1.0) -> Continuation:
         """Whether a cut at byte ``offset`` is a token boundary: deterministically, with
@@ -929,7 +937,7 @@ class _WarmingTokenizer(Tokenizer):
         return Tokenizer.segment(self, text, alpha, seed)
 
 
-def _merged(within: Sequence[tuple[int, int]] | None, n: int) -> list[tuple[int, int]]:
+def merged_ranges(within: Sequence[tuple[int, int]] | None, n: int) -> list[tuple[int, int]]:
     """Byte ranges clipped to ``0..n``, sorted, overlapping ones merged (all: ``[0, n)``)."""
     if within is None:
         return [(0, n)]

@@ -21,22 +21,25 @@ from .tokenizer import Tokenizer
 
 PREPARING = "preparing the tokenizer"
 COMPILING = "compiling the tokenizer (first start only)"
-WARM_TEXT = _TEXT = "warm up 预热\n\n"  # every kernel path: ASCII, CJK, a chunk edge
+WARM_TEXT = "warm up 预热\n\n"  # every kernel path: ASCII, CJK, a chunk edge
 
 # every kernel the GUI calls, once each (name, call)
 STEPS: tuple[tuple[str, Callable[[Tokenizer], object]], ...] = (
-    ("Viterbi", lambda t: t.tokenize(_TEXT)),
-    ("sampling", lambda t: t.tokenize(_TEXT, alpha=0.5, seed=0)),
-    ("segments", lambda t: t.segment(_TEXT)),
-    ("sampled segments", lambda t: t.log_prob(t.segment(_TEXT, alpha=0.5, seed=0), 0.5)),
-    ("large α", lambda t: t.log_prob(t.segment(_TEXT, alpha=1e4, seed=0), 1e4)),  # log domain
-    ("top k", lambda t: t.top_k(_TEXT, 2, 0.5)),
-    ("counting", lambda t: (t.count_segmentations(_TEXT), t.log_count_segmentations(_TEXT))),
-    ("matches", lambda t: t.matches(_TEXT)),
-    ("boundaries", lambda t: t.continuation(_TEXT, 1, 0.5)),  # boundary marginals
-    ("piece marginals", lambda t: t.piece_marginals(_TEXT, 0.5)),
-    ("batches", lambda t: t.tokenize_batch([_TEXT, _TEXT], alpha=0.5, seed=0)),
-    ("decoding", lambda t: t.decode(t.encode(_TEXT))),
+    ("Viterbi", lambda t: t.tokenize(WARM_TEXT)),
+    ("sampling", lambda t: t.tokenize(WARM_TEXT, alpha=0.5, seed=0)),
+    ("segments", lambda t: t.segment(WARM_TEXT)),
+    ("sampled segments", lambda t: t.log_prob(t.segment(WARM_TEXT, alpha=0.5, seed=0), 0.5)),
+    ("large α", lambda t: t.log_prob(t.segment(WARM_TEXT, alpha=1e4, seed=0), 1e4)),  # log domain
+    ("top k", lambda t: t.top_k(WARM_TEXT, 2, 0.5)),
+    (
+        "counting",
+        lambda t: (t.count_segmentations(WARM_TEXT), t.log_count_segmentations(WARM_TEXT)),
+    ),
+    ("matches", lambda t: t.matches(WARM_TEXT)),
+    ("boundaries", lambda t: t.continuation(WARM_TEXT, 1, 0.5)),  # boundary marginals
+    ("piece marginals", lambda t: t.piece_marginals(WARM_TEXT, 0.5)),
+    ("batches", lambda t: t.tokenize_batch([WARM_TEXT, WARM_TEXT], alpha=0.5, seed=0)),
+    ("decoding", lambda t: t.decode(t.encode(WARM_TEXT))),
 )
 
 

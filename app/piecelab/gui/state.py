@@ -158,12 +158,7 @@ class Workspace(QObject):
             else:
                 self._adopt_vocabulary(*found, path)
 
-        job = Job(read, self, self._model_requests, ticket)
-        job.progress.connect(self.preparing)  # a native engine's kernels (first start: compiling)
-        job.succeeded.connect(opened)
-        job.failed.connect(self._failed)
-        job.auto_delete = True
-        job.start()
+        self._preparing_job(read, opened, ticket)  # a native engine's kernels, with progress
 
     def _adopt_vocabulary(self, vocab: Vocabulary, native: Tokenizer | None, path: Path) -> None:
         """Another library's vocabulary becomes the model: editable where piecelab's
@@ -225,11 +220,18 @@ class Workspace(QObject):
         if self.editable_vocabulary and isinstance(source, Model) and adopt[1]:  # an edit
             self._build_edit(source, adopt, ticket)
             return
-        job = Job(
-            lambda task: build_tokenizer(source, task.report), self, self._model_requests, ticket
+        self._preparing_job(
+            lambda task: build_tokenizer(source, task.report),
+            lambda tok: self._adopt(tok, *adopt),
+            ticket,
         )
+
+    def _preparing_job(self, work: Callable, done: Callable, ticket: int) -> None:
+        """``work(task)`` on the pool, its progress shown as the model's preparation
+        (compiling, on a first start); ``done(result)`` unless a newer model was asked for."""
+        job = Job(work, self, self._model_requests, ticket)
         job.progress.connect(self.preparing)
-        job.succeeded.connect(lambda tok: self._adopt(tok, *adopt))
+        job.succeeded.connect(done)
         job.failed.connect(self._failed)
         job.auto_delete = True
         job.start()
@@ -246,7 +248,7 @@ class Workspace(QObject):
                 new = known[1]
             else:
                 new = vocab.edited(before, after)  # type: ignore[attr-defined]
-            return new, _ready_native(new)
+            return new, _ready_native(new, warm=False)  # its kernels ran when it was opened
 
         def done(result: tuple[Vocabulary, Tokenizer | None]) -> None:
             new, native = result
@@ -368,13 +370,20 @@ class Workspace(QObject):
 
 
 def _ready_native(
-    vocab: Vocabulary, report: Callable[[Progress], None] = lambda p: None
+    vocab: Vocabulary, report: Callable[[Progress], None] = lambda p: None, warm: bool = True
 ) -> Tokenizer | None:
-    """``vocab``'s native engine with every kernel the GUI calls run once (the boundary
-    strip's too), on the caller's worker thread: none compiles on the GUI thread later."""
+    """``vocab``'s native engine, built; with ``warm`` every kernel the GUI calls run
+    once (the boundary strip's too), on the caller's worker thread: none compiles on
+    the GUI thread later (an edited vocabulary's engine needs no more than building)."""
     native = vocab.native()
-    if native is not None:
-        run_kernels_once(native, report)
-        with contextlib.suppress(ValueError):
-            vocab.cuts(WARM_TEXT, 0.5)
+    if native is None:
+        return None
+    if not warm:
+        native.wait_ready()
+        return native
+    run_kernels_once(native, report)
+    with contextlib.suppress(ValueError):  # the strip: "ﬁ" is two characters after NFKC
+        cuts = vocab.cuts(WARM_TEXT + "a ﬁ", 0.5)
+        if cuts is not None:
+            cuts.at(1)  # and the caret's check
     return native

@@ -11,6 +11,7 @@ SentencePiece file is opened, and imports the library only then.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -24,7 +25,7 @@ from ..continuation import Continuation
 from ..lattice import Lattice
 from ..model import N_SPECIAL, Model
 from ..segmentation import Segmentation
-from ..tokenizer import Tokenizer
+from ..tokenizer import Tokenizer, merged_ranges
 from .base import Spans, Vocabulary, check_text, fail
 from .sp_ties import settle_runs
 
@@ -133,9 +134,6 @@ def _spans(proto: Any, is_byte: np.ndarray) -> Spans:
     return Spans(ids, starts, ends)
 
 
-_check_text = check_text  # every text the library sees: a str with a UTF-8 form
-
-
 class SentencePieceVocabulary(Vocabulary):
     """A SentencePiece Unigram or BPE model, run by the ``sentencepiece`` library.
 
@@ -164,7 +162,7 @@ class SentencePieceVocabulary(Vocabulary):
         self.count_top: float | None = None  # an edit's scale: see :meth:`edited`
 
     def encode(self, text: str) -> list[int]:
-        return self.sp.encode(_check_text(text))
+        return self.sp.encode(check_text(text))
 
     def decode(self, ids: Iterable[int]) -> str:
         return self.sp.decode([int(i) for i in ids])
@@ -175,7 +173,7 @@ class SentencePieceVocabulary(Vocabulary):
         A byte-fallback character's byte pieces each cover their own byte
         (SentencePiece gives the whole character to the last one).
         """
-        return _spans(_encode_proto(self.sp, _check_text(text)), self.types == BYTE)
+        return _spans(_encode_proto(self.sp, check_text(text)), self.types == BYTE)
 
     def sample(self, text: str, alpha: float, seed: int | None = None) -> list[int]:
         """A sampled segmentation by SentencePiece: Unigram sampling or BPE-dropout.
@@ -188,13 +186,13 @@ class SentencePieceVocabulary(Vocabulary):
         library's own sequence continues.
         """
         options = self._sampling(alpha, seed)
-        text = _check_text(text)
+        text = check_text(text)
         return self.sp.encode(text, **options) if options else self.encode(text)
 
     def sample_spans(self, text: str, alpha: float, seed: int | None = None) -> Spans:
         """:meth:`sample` with SentencePiece's byte offsets (as :meth:`spans`)."""
         options = self._sampling(alpha, seed)
-        text = _check_text(text)
+        text = check_text(text)
         if not options:
             return self.spans(text)
         return _spans(_encode_proto(self.sp, text, **options), self.types == BYTE)
@@ -500,7 +498,7 @@ class NativeSentencePiece(Tokenizer):
     # ------------------------------------------------------------- SentencePiece ids
     def normalize(self, text: str) -> str:
         """SentencePiece's normalized form of ``text``: what both tokenizers segment."""
-        return self._sp.normalize(_check_text(text))
+        return self._sp.normalize(check_text(text))
 
     def sp_ids(self, ids: Iterable[int]) -> np.ndarray:
         """SentencePiece ids of engine ids (from :meth:`segment`, :meth:`top_k`)."""
@@ -720,34 +718,58 @@ class NativeSentencePiece(Tokenizer):
         (P = 1: each byte with byte fallback, else one unknown per run, listed where
         a range meets the run)."""
         self.wait_ready()
-        data = norm.encode()
-        windows = [(0, len(data))] if within is None else list(within)
-        parts: list[tuple[np.ndarray, ...]] = []
-        for start, end, unknown in self._stretches(norm):
-            local = [(max(lo, start) - start, min(hi, end) - start) for lo, hi in windows]
-            local = [(lo, hi) for lo, hi in local if lo < hi]
-            if not local:
-                continue
-            if not unknown:
-                text = data[start:end].decode()
-                s, e, i, prob = Tokenizer.piece_marginals(self, text, alpha, local)
-                parts.append((start + s, start + e, self._to_sp_array[i], prob))
-            elif self._byte_ids is not None:
-                at = np.arange(start, end, dtype=np.int64)
-                inside = np.zeros(len(at), bool)
-                for lo, hi in local:
-                    inside[lo:hi] = True
-                at = at[inside]
-                ids = np.array([self._byte_ids[data[k]] for k in at.tolist()], np.int64)
-                parts.append((at, at + 1, ids, np.ones(len(at))))
-            else:  # the run's one unknown token, where a range meets it
-                one = np.ones(1, np.int64)
-                parts.append((one * start, one * end, one * self.unk_id, np.ones(1)))
+        parts = [
+            (s, e, i, np.ones(len(s)) if prob is None else prob)
+            for s, e, i, prob in self._arc_parts(norm, within, alpha)
+        ]
         if not parts:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty, np.zeros(0)
         s, e, i, prob = (np.concatenate(col) for col in zip(*parts))
         return s, e, i, prob
+
+    def normalized_occurrences(
+        self, norm: str, within: Sequence[tuple[int, int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`normalized_arcs` without the probabilities (no forward-backward pass:
+        what the continuation check lists at a caret)."""
+        self.wait_ready()
+        parts = [(s, e, i) for s, e, i, _ in self._arc_parts(norm, within, None)]
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        s, e, i = (np.concatenate(col) for col in zip(*parts))
+        return s, e, i
+
+    def _arc_parts(self, norm: str, within, alpha: float | None) -> Iterator[tuple]:
+        """Per stretch a range meets: (starts, ends, SentencePiece ids, P or None); P
+        only for known stretches and only with an ``alpha``."""
+        data = norm.encode()
+        windows = merged_ranges(within, len(data))
+        his = [hi for _, hi in windows]
+        for start, end, unknown in self._stretches(norm):
+            local = []
+            for lo, hi in windows[bisect.bisect_right(his, start) :]:
+                if lo >= end:
+                    break
+                local.append((max(lo, start) - start, min(hi, end) - start))
+            if not local:
+                continue
+            if not unknown:
+                piece = data[start:end]
+                if alpha is None:
+                    s, e, i = self._occurrences(piece, local)
+                    prob = None
+                else:
+                    s, e, i, prob = Tokenizer.piece_marginals(self, piece.decode(), alpha, local)
+                yield start + s, start + e, self._to_sp_array[i], prob
+            elif self._byte_ids is not None:
+                at = np.concatenate([np.arange(start + lo, start + hi) for lo, hi in local])
+                ids = np.array([self._byte_ids[data[k]] for k in at.tolist()], np.int64)
+                yield at, at + 1, ids, None
+            else:  # the run's one unknown token, where a range meets it
+                one = np.ones(1, np.int64)
+                yield one * start, one * end, one * self.unk_id, None
 
     @property
     def longest_piece(self) -> int:

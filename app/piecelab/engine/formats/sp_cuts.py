@@ -37,6 +37,10 @@ class NativeEngine(Protocol):
         self, norm: str, alpha: float = 1.0, within: Any = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
 
+    def normalized_occurrences(
+        self, norm: str, within: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
 
 REWRITTEN = "SentencePiece's normalizer drops or rewrites the text at this byte"
 INSIDE_CHARACTER = "inside a character: SentencePiece's pieces hold whole characters"
@@ -156,19 +160,18 @@ class SentencePieceCuts:
         marg[placed] = norm_marginals[lo[placed]]
         runs = placed[hi[placed] > lo[placed]]  # ﬁ → fi: several offsets on one byte
         if len(runs):
-            s, e, _, prob = self._arcs_around(runs)
+            s, e, _, prob = native.normalized_arcs(alignment.norm, alpha, self._around(runs))
             for b in runs.tolist():
                 marg[b] = 1.0 - prob[(s < lo[b]) & (e > hi[b])].sum()
         marg[0] = marg[-1] = 1.0
         self.marginals = np.clip(marg, 0.0, 1.0)
         self._seg = native.vocabulary.segment(text)
 
-    def _arcs_around(self, places: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The piece occurrences (normalized offsets) that can span the normalized runs
-        of the original bytes ``places``: those within one piece's length of them."""
+    def _around(self, places: np.ndarray) -> list[tuple[int, int]]:
+        """The normalized byte ranges a piece spanning the normalized runs of the
+        original bytes ``places`` lies in: one piece's length either side."""
         a, reach = self._alignment, self._native.longest_piece
-        within = [(int(a.lo[b]) - reach, int(a.hi[b]) + reach) for b in places.tolist()]
-        return self._native.normalized_arcs(a.norm, self.alpha, within)
+        return [(int(a.lo[b]) - reach, int(a.hi[b]) + reach) for b in places.tolist()]
 
     def at(self, offset: int) -> Continuation:
         """The check at byte ``offset`` of the text's UTF-8 (0 ≤ offset ≤ bytes)."""
@@ -182,7 +185,7 @@ class SentencePieceCuts:
         if lo < 0:
             note = REWRITTEN if a.starts_character(offset) else INSIDE_CHARACTER
             return Continuation(offset, self.alpha, inside is None, p, inside, [], note)
-        s, e, ids, _ = self._arcs_around(np.array([offset]))
+        s, e, ids = self._native.normalized_occurrences(a.norm, self._around(np.array([offset])))
         over = np.flatnonzero((s < lo) & (e > hi))
         straddling = sorted(
             ((a.to_original(s[k]), a.to_original(e[k]), int(ids[k])) for k in over),
